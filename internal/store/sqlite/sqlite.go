@@ -1,0 +1,283 @@
+// Package sqlite is parley's embedded store: one SQLite file in WAL mode,
+// through modernc.org/sqlite (pure Go, no cgo). It is the only package that
+// knows SQLite.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"parley/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a store.Store in one SQLite file.
+type Store struct {
+	db *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if need be) the SQLite store at path and brings its
+// schema up to date. Commits are durable: WAL with synchronous=FULL.
+func Open(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(30000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	u := url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: q.Encode()}
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// migrate applies, in order and each in its own transaction, the embedded
+// migrations not yet recorded in schema_migrations.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, _ := strings.Cut(base, "_")
+		version, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its number", base)
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if err := s.apply(ctx, version, base, string(body)); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) apply(ctx context.Context, version int, name, body string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,
+		version, name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Size returns the number of leaves.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves`).Scan(&n)
+	return n, err
+}
+
+// Append commits b in one transaction.
+func (s *Store) Append(ctx context.Context, b store.Batch) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("append: %w", err)
+	}
+	defer tx.Rollback()
+	var size int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves`).Scan(&size); err != nil {
+		return fmt.Errorf("append: %w", err)
+	}
+	if size != b.Start {
+		return fmt.Errorf("append at %d, log has %d: %w", b.Start, size, store.ErrConflict)
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO leaves (idx, hash, type, data) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("append: %w", err)
+	}
+	defer ins.Close()
+	for i, l := range b.Leaves {
+		if l.Index != b.Start+int64(i) {
+			return fmt.Errorf("append: leaf %d has index %d, want %d", i, l.Index, b.Start+int64(i))
+		}
+		if _, err := ins.ExecContext(ctx, l.Index, l.Hash[:], l.Type, l.Data); err != nil {
+			return fmt.Errorf("append leaf %d: %w", l.Index, err)
+		}
+	}
+	tile, err := tx.PrepareContext(ctx, `INSERT INTO tiles (level, idx, width, data) VALUES (?, ?, ?, ?)
+		ON CONFLICT (level, idx) DO UPDATE SET width = excluded.width, data = excluded.data WHERE excluded.width > tiles.width`)
+	if err != nil {
+		return fmt.Errorf("append: %w", err)
+	}
+	defer tile.Close()
+	for _, t := range b.Tiles {
+		if _, err := tile.ExecContext(ctx, t.Level, t.Index, t.Width, t.Data); err != nil {
+			return fmt.Errorf("append tile %d/%d: %w", t.Level, t.Index, err)
+		}
+	}
+	if b.Checkpoint.Note != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (size, time, note) VALUES (?, ?, ?)`,
+			b.Checkpoint.Size, b.Checkpoint.Time.UTC().Format(time.RFC3339Nano), b.Checkpoint.Note); err != nil {
+			return fmt.Errorf("append checkpoint %d: %w", b.Checkpoint.Size, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("append: commit: %w", err)
+	}
+	return nil
+}
+
+// Leaves calls fn for each leaf in [from, to).
+func (s *Store) Leaves(ctx context.Context, from, to int64, fn func(store.Leaf) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT idx, hash, type, data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, from, to)
+	if err != nil {
+		return fmt.Errorf("read leaves: %w", err)
+	}
+	return scanLeaves(rows, fn)
+}
+
+// LeavesOfType calls fn for each leaf of one of the given types.
+func (s *Store) LeavesOfType(ctx context.Context, types []string, fn func(store.Leaf) error) error {
+	if len(types) == 0 {
+		return nil
+	}
+	args := make([]any, len(types))
+	for i, t := range types {
+		args[i] = t
+	}
+	q := `SELECT idx, hash, type, data FROM leaves WHERE type IN (?` + strings.Repeat(",?", len(types)-1) + `) ORDER BY idx`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("read leaves: %w", err)
+	}
+	return scanLeaves(rows, fn)
+}
+
+func scanLeaves(rows *sql.Rows, fn func(store.Leaf) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		var l store.Leaf
+		var h []byte
+		if err := rows.Scan(&l.Index, &h, &l.Type, &l.Data); err != nil {
+			return fmt.Errorf("read leaves: %w", err)
+		}
+		copy(l.Hash[:], h)
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// FindLeaf returns the index of the leaf whose hash is h.
+func (s *Store) FindLeaf(ctx context.Context, h [32]byte) (int64, error) {
+	var idx int64
+	err := s.db.QueryRowContext(ctx, `SELECT idx FROM leaves WHERE hash = ?`, h[:]).Scan(&idx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, store.ErrNotFound
+	}
+	return idx, err
+}
+
+// Tile returns the widest stored data of a tile.
+func (s *Store) Tile(ctx context.Context, level int, index int64) ([]byte, error) {
+	var data []byte
+	err := s.db.QueryRowContext(ctx, `SELECT data FROM tiles WHERE level = ? AND idx = ?`, level, index).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return data, err
+}
+
+// Checkpoints calls fn for each checkpoint with from <= size <= to.
+func (s *Store) Checkpoints(ctx context.Context, from, to int64, fn func(store.Checkpoint) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT size, time, note FROM checkpoints WHERE size >= ? AND size <= ? ORDER BY size`, from, to)
+	if err != nil {
+		return fmt.Errorf("read checkpoints: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// LatestCheckpoint returns the checkpoint of the largest size.
+func (s *Store) LatestCheckpoint(ctx context.Context) (store.Checkpoint, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT size, time, note FROM checkpoints ORDER BY size DESC LIMIT 1`)
+	c, err := scanCheckpoint(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Checkpoint{}, store.ErrNotFound
+	}
+	return c, err
+}
+
+func scanCheckpoint(row interface{ Scan(...any) error }) (store.Checkpoint, error) {
+	var c store.Checkpoint
+	var t string
+	if err := row.Scan(&c.Size, &t, &c.Note); err != nil {
+		return c, err
+	}
+	var err error
+	c.Time, err = time.Parse(time.RFC3339Nano, t)
+	return c, err
+}
+
+// Meta returns a setting, or store.ErrNotFound.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	return v, err
+}
+
+// SetMeta stores a setting.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
