@@ -93,6 +93,18 @@ func Encode(e *Entry) ([]byte, error) {
 	return Canonical(b)
 }
 
+// Object encodes v (a body struct or map) as a JSON object for an entry's Body.
+func Object(v any) (jsontext.Value, error) {
+	b, err := json.Marshal(v, json.Deterministic(true))
+	if err != nil {
+		return nil, fmt.Errorf("encode body: %w", err)
+	}
+	if jsontext.Value(b).Kind() != '{' {
+		return nil, fmt.Errorf("encode body: %T is not a JSON object", v)
+	}
+	return jsontext.Value(b), nil
+}
+
 // KeyID returns the "name+hash" identifier of a signed-note key, as it appears
 // in an entry's Author field and at the start of a verifier key.
 func KeyID(name string, hash uint32) string {
@@ -188,7 +200,7 @@ func Parse(data []byte, maxBody int) (*Signed, error) {
 	}
 	var w wire
 	if err := json.Unmarshal(data, &w, json.RejectUnknownMembers(true)); err != nil {
-		return nil, problem.New(problem.Invalid, "", "signed entry: %s", shortJSONError(err))
+		return nil, problem.New(problem.Invalid, "", "signed entry: %s", DescribeJSON(err))
 	}
 	return FromParts(w.Entry, w.Sig, maxBody)
 }
@@ -222,7 +234,7 @@ func ParseEntry(data []byte, maxBody int) (*Signed, error) {
 	}
 	var e Entry
 	if err := json.Unmarshal(c, &e, json.RejectUnknownMembers(true)); err != nil {
-		return nil, problem.New(problem.Invalid, "", "entry: %s", shortJSONError(err))
+		return nil, problem.New(problem.Invalid, "", "entry: %s", DescribeJSON(err))
 	}
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
@@ -273,13 +285,5 @@ func jsonError(data []byte) string {
 	if err == nil {
 		return "invalid JSON"
 	}
-	return shortJSONError(err)
-}
-
-// shortJSONError trims the library's prefix from a JSON error.
-func shortJSONError(err error) string {
-	s := err.Error()
-	s = strings.TrimPrefix(s, "json: ")
-	s = strings.TrimPrefix(s, "jsontext: ")
-	return s
+	return DescribeJSON(err)
 }

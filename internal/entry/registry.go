@@ -75,7 +75,7 @@ func (r *Registry) Decode(e *Entry) (Body, error) {
 	}
 	b := t.New()
 	if err := json.Unmarshal(e.Body, b, json.RejectUnknownMembers(true)); err != nil {
-		return nil, problem.New(problem.Invalid, "", "%s body: %s", e.Type, shortJSONError(err))
+		return nil, problem.New(problem.Invalid, "", "%s body: %s", e.Type, DescribeJSON(err))
 	}
 	if err := b.Validate(); err != nil {
 		return nil, problem.At(e.Type+" body", invalid(err))
@@ -89,4 +89,11 @@ func invalid(err error) error {
 		return err
 	}
 	return &problem.Error{Kind: problem.Invalid, Message: err.Error(), Err: err}
+}
+
+// A Referrer is a body that names other entries by index: a note about an
+// entry, a position resting on a statement. The log refuses a body that names
+// an entry not already on the record, so every reference points backwards.
+type Referrer interface {
+	Refs() []int64
 }

@@ -410,8 +410,8 @@ func (v *verifier) consume(ctx context.Context, j *job) error {
 	if err := v.keys.admit(j.index, s); err != nil {
 		return problem.At(where, err)
 	}
-	if c := s.Entry.Corrects; c != nil && *c >= j.index {
-		return problem.New(problem.Invalid, where, "corrects entry %d, which is not before it", *c)
+	if err := checkRefs(j.index, s, j.body); err != nil {
+		return problem.At(where, err)
 	}
 	if s.Entry.Type == KeyRegister || s.Entry.Type == KeyRevoke {
 		if err := v.keys.apply(j.index, s, j.body); err != nil {

@@ -173,7 +173,7 @@ func st(ctx context.Context, s store.Store, k, v string) error {
 
 // genesis appends entry 0: the operator registering its own key.
 func (l *Log) genesis(ctx context.Context) error {
-	body, err := jsonObject(map[string]string{"key": l.opKey, "holder": "operator of " + l.origin})
+	body, err := entry.Object(map[string]string{"key": l.opKey, "holder": "operator of " + l.origin})
 	if err != nil {
 		return err
 	}
@@ -225,6 +225,9 @@ func (l *Log) load(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Now returns the log's clock, in UTC: the time entries are recorded.
+func (l *Log) Now() time.Time { return l.now().UTC() }
 
 // Origin returns the record's origin line.
 func (l *Log) Origin() string { return l.origin }
@@ -303,14 +306,26 @@ type prepared struct {
 	leaf []byte
 }
 
+// A Refusal is Append's refusal of one entry of a call, and so of the whole
+// call. Pos is the entry's position in the call, so that a caller can point
+// at the line or item it came from; Err says what is wrong (usually a
+// *problem.Error, whose Kind errors.As finds through Unwrap).
+type Refusal struct {
+	Pos int
+	Err error
+}
+
+func (r *Refusal) Error() string { return fmt.Sprintf("entry %d: %v", r.Pos, r.Err) }
+
+func (r *Refusal) Unwrap() error { return r.Err }
+
 // ErrReadOnly is returned by Append on a record opened without its operator key.
 var ErrReadOnly = errors.New("this record is read-only: it was opened without its operator key")
 
 // Append checks the signed entries and appends them as one unit: all of them
 // or, if any is refused, none. It returns once they are durable. An entry
 // already on the record is not appended again; its result says Duplicate.
-// A refusal is a *problem.Error whose Where names the entry by its position
-// in entries ("entry 3").
+// A refusal is a *Refusal naming the entry by its position in entries.
 func (l *Log) Append(ctx context.Context, entries []*entry.Signed) ([]Appended, error) {
 	if l.operator == nil {
 		return nil, ErrReadOnly
@@ -344,7 +359,7 @@ func (l *Log) prepare(entries []*entry.Signed, out []*prepared) error {
 		}
 		body, err := l.types.Decode(&s.Entry)
 		if err != nil {
-			return problem.At(fmt.Sprintf("entry %d", i), err)
+			return &Refusal{Pos: i, Err: err}
 		}
 		b := body.(*KeyRegisterBody)
 		if own == nil {
@@ -359,7 +374,7 @@ func (l *Log) prepare(entries []*entry.Signed, out []*prepared) error {
 		s := entries[i]
 		p, err := l.check(s, kr, own)
 		if err != nil {
-			return problem.At(fmt.Sprintf("entry %d", i), err)
+			return &Refusal{Pos: i, Err: err}
 		}
 		out[i] = p
 		return nil
@@ -499,7 +514,7 @@ func (l *Log) tryCommit(ctx context.Context, batch []*request) error {
 			}
 			idx, err := l.sequenceOne(ctx, p, l.size+int64(len(leaves)), rkr, seen)
 			if err != nil {
-				r.err = problem.At(fmt.Sprintf("entry %d", i), err)
+				r.err = &Refusal{Pos: i, Err: err}
 				break
 			}
 			if idx >= 0 {
@@ -574,8 +589,8 @@ func (l *Log) sequenceOne(ctx context.Context, p *prepared, index int64, kr *key
 	if err := kr.admit(index, p.s); err != nil {
 		return 0, err
 	}
-	if c := p.s.Entry.Corrects; c != nil && *c >= index {
-		return 0, problem.New(problem.NotFound, "", "corrects entry %d, which is not on the record (it has %d entries)", *c, index)
+	if err := checkRefs(index, p.s, p.body); err != nil {
+		return 0, err
 	}
 	if p.s.Entry.Type == KeyRegister || p.s.Entry.Type == KeyRevoke {
 		if err := kr.apply(index, p.s, p.body); err != nil {

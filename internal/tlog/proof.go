@@ -8,6 +8,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"parley/internal/entry"
 	"parley/internal/problem"
 )
 
@@ -159,8 +160,15 @@ func checkSigned(text string, v note.Verifier, size int64, root tlog.Hash) error
 // Check verifies an inclusion proof. operatorKey, if not empty, pins the
 // operator's verifier key.
 func (p *InclusionProof) Check(operatorKey string) (Trust, error) {
-	if len(p.Leaf) > 0 && tlog.RecordHash(p.Leaf) != p.LeafHash {
-		return "", problem.New(problem.Tampered, "", "the leaf does not hash to leaf_hash")
+	if len(p.Leaf) > 0 {
+		// The leaf is canonical JSON; re-indenting the proof must not break it.
+		leaf, err := entry.Canonical(p.Leaf)
+		if err != nil {
+			return "", problem.New(problem.Invalid, "", "the leaf is not JSON: %v", err)
+		}
+		if tlog.RecordHash(leaf) != p.LeafHash {
+			return "", problem.New(problem.Tampered, "", "the leaf does not hash to leaf_hash")
+		}
 	}
 	if err := tlog.CheckRecord(p.Hashes, p.Size, p.Root, p.Index, p.LeafHash); err != nil {
 		return "", problem.New(problem.Tampered, "", "entry %d is not proven in the tree of size %d: %v", p.Index, p.Size, err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"parley/internal/entry"
@@ -22,14 +20,6 @@ type Indexed struct {
 // parseLeaf decodes a stored leaf.
 func parseLeaf(data []byte, maxBody int) (*entry.Signed, error) {
 	return entry.Parse(data, maxBody)
-}
-
-func jsonObject(v any) (jsontext.Value, error) {
-	b, err := json.Marshal(v, json.Deterministic(true))
-	if err != nil {
-		return nil, err
-	}
-	return jsontext.Value(b), nil
 }
 
 // Entry returns the entry at index.
@@ -107,3 +97,6 @@ func (l *Log) checkSize(size int64) error {
 	}
 	return nil
 }
+
+// jsonObject encodes v as an entry body.
+func jsonObject(v any) ([]byte, error) { return entry.Object(v) }

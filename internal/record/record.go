@@ -1,0 +1,263 @@
+// Package record is a record on disk: the data directory that holds the
+// SQLite store, the operator's key and the author keys created on this
+// machine, and the log opened over them with the whole vocabulary.
+//
+// A data directory looks like this:
+//
+//	parley.db        the SQLite store (entries, tree tiles, checkpoints)
+//	operator.key     the operator's signing key (mode 0600); absent on a
+//	                 record imported from a bundle, which is then read-only
+//	keys/NAME.key    author signing keys (mode 0600)
+package record
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"parley/internal/entry"
+	"parley/internal/problem"
+	"parley/internal/store/sqlite"
+	"parley/internal/tlog"
+	"parley/internal/vocab"
+)
+
+// Files in a data directory.
+const (
+	StoreFile   = "parley.db"
+	OperatorKey = "operator.key"
+	KeysDir     = "keys"
+)
+
+// A Record is an open data directory.
+type Record struct {
+	Dir      string
+	Log      *tlog.Log
+	store    *sqlite.Store
+	operator note.Signer // nil when read-only
+}
+
+// DefaultOrigin returns a fresh origin name for a new record.
+func DefaultOrigin() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return "parley.local/record-" + hex.EncodeToString(b)
+}
+
+// keyName is what this tool accepts as a key name: it becomes a file name.
+var keyName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// originName is what a record's origin may be: a signed-note key name.
+var originName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:-]{0,127}$`)
+
+// Init creates a record in dir (created if missing; it must not already hold
+// a record) with a new operator key named origin.
+func Init(ctx context.Context, dir, origin string) (*Record, error) {
+	if origin == "" {
+		origin = DefaultOrigin()
+	}
+	if !originName.MatchString(origin) {
+		return nil, problem.New(problem.Invalid, "--origin", "%q is not a usable origin: use letters, digits and . _ / : - (for example example.org/talks-2025)", origin)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, StoreFile)); err == nil {
+		return nil, problem.New(problem.Conflict, dir, "a record already exists here")
+	}
+	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeSecret(filepath.Join(dir, OperatorKey), skey); err != nil {
+		return nil, err
+	}
+	return open(ctx, dir, tlog.Config{Origin: origin, OperatorKey: vkey})
+}
+
+// Open opens the record in dir. Without operator.key it opens read-only.
+func Open(ctx context.Context, dir string) (*Record, error) {
+	if _, err := os.Stat(filepath.Join(dir, StoreFile)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, problem.New(problem.NotFound, dir, "no record here: create one with `parley init` or `parley import FILE` (or point --dir / PARLEY_DIR at one)")
+		}
+		return nil, err
+	}
+	return open(ctx, dir, tlog.Config{})
+}
+
+func open(ctx context.Context, dir string, cfg tlog.Config) (*Record, error) {
+	types, err := vocab.Types()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Types = types
+	r := &Record{Dir: dir}
+	skey, err := os.ReadFile(filepath.Join(dir, OperatorKey))
+	switch {
+	case err == nil:
+		if r.operator, err = note.NewSigner(strings.TrimSpace(string(skey))); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, OperatorKey), err)
+		}
+		cfg.Operator = r.operator
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	if r.store, err = sqlite.Open(ctx, filepath.Join(dir, StoreFile)); err != nil {
+		return nil, err
+	}
+	if r.Log, err = tlog.Open(ctx, r.store, cfg); err != nil {
+		r.store.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// ReadOnly reports whether the record was opened without its operator key.
+func (r *Record) ReadOnly() bool { return r.operator == nil }
+
+// Close closes the log and the store.
+func (r *Record) Close() error {
+	r.Log.Close()
+	return r.store.Close()
+}
+
+// NewKey creates an author key called name, writes its signing key to
+// keys/NAME.key, and registers it on the record, signed by the operator.
+func (r *Record) NewKey(ctx context.Context, name, holder string) (tlog.Key, tlog.Appended, error) {
+	if r.operator == nil {
+		return tlog.Key{}, tlog.Appended{}, tlog.ErrReadOnly
+	}
+	if !keyName.MatchString(name) {
+		return tlog.Key{}, tlog.Appended{}, problem.New(problem.Invalid, "NAME", "%q is not a usable key name: use up to 64 letters, digits and . _ - (for example lavrov or us-delegation)", name)
+	}
+	path := r.keyPath(name)
+	if _, err := os.Stat(path); err == nil {
+		return tlog.Key{}, tlog.Appended{}, problem.New(problem.Conflict, path, "a key called %q already exists", name)
+	}
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		return tlog.Key{}, tlog.Appended{}, err
+	}
+	if err := os.MkdirAll(filepath.Join(r.Dir, KeysDir), 0o700); err != nil {
+		return tlog.Key{}, tlog.Appended{}, err
+	}
+	if err := writeSecret(path, skey); err != nil {
+		return tlog.Key{}, tlog.Appended{}, err
+	}
+	a, err := r.operatorAppend(ctx, tlog.KeyRegister, tlog.KeyRegisterBody{Key: vkey, Holder: holder})
+	if err != nil {
+		os.Remove(path)
+		return tlog.Key{}, tlog.Appended{}, err
+	}
+	v, _ := note.NewVerifier(vkey)
+	k, _ := r.Log.Key(entry.KeyID(v.Name(), v.KeyHash()))
+	return k, a, nil
+}
+
+// Revoke revokes the key with the given name+hash id (or bare name, if only
+// one key has that name) from now on.
+func (r *Record) Revoke(ctx context.Context, id, reason string) (tlog.Key, tlog.Appended, error) {
+	if r.operator == nil {
+		return tlog.Key{}, tlog.Appended{}, tlog.ErrReadOnly
+	}
+	k, err := r.FindKey(id)
+	if err != nil {
+		return tlog.Key{}, tlog.Appended{}, err
+	}
+	a, err := r.operatorAppend(ctx, tlog.KeyRevoke, tlog.KeyRevokeBody{Key: k.ID, Reason: reason})
+	if err != nil {
+		return tlog.Key{}, tlog.Appended{}, err
+	}
+	k, _ = r.Log.Key(k.ID)
+	return k, a, nil
+}
+
+// FindKey finds a registered key by its name+hash id or by its bare name.
+func (r *Record) FindKey(id string) (tlog.Key, error) {
+	if k, ok := r.Log.Key(id); ok {
+		return k, nil
+	}
+	var found []tlog.Key
+	for _, k := range r.Log.Keys() {
+		if name, _, _ := strings.Cut(k.ID, "+"); name == id {
+			found = append(found, k)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return tlog.Key{}, problem.New(problem.NotFound, "", "no key %q is registered on this record (see `parley key list`)", id)
+	default:
+		return tlog.Key{}, problem.New(problem.Invalid, "", "%d keys are named %q: give the full name+hash (see `parley key list`)", len(found), id)
+	}
+}
+
+func (r *Record) operatorAppend(ctx context.Context, typ string, body any) (tlog.Appended, error) {
+	b, err := entry.Object(body)
+	if err != nil {
+		return tlog.Appended{}, err
+	}
+	now := r.Log.Now()
+	s, err := entry.Sign(entry.Entry{Type: typ, Body: b, Time: now, Recorded: now}, r.operator)
+	if err != nil {
+		return tlog.Appended{}, err
+	}
+	a, err := r.Log.Append(ctx, []*entry.Signed{s})
+	if err != nil {
+		return tlog.Appended{}, err
+	}
+	return a[0], nil
+}
+
+// Signer loads the signing key called name from keys/NAME.key.
+func (r *Record) Signer(name string) (note.Signer, error) {
+	if !keyName.MatchString(name) {
+		return nil, problem.New(problem.Invalid, "--as", "%q is not a key name", name)
+	}
+	b, err := os.ReadFile(r.keyPath(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, problem.New(problem.NotFound, "--as", "no signing key %q in %s (create one with `parley key new %s`)", name, filepath.Join(r.Dir, KeysDir), name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s, err := note.NewSigner(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.keyPath(name), err)
+	}
+	return s, nil
+}
+
+func (r *Record) keyPath(name string) string {
+	return filepath.Join(r.Dir, KeysDir, name+".key")
+}
+
+// writeSecret writes a private key readable by its owner only, refusing to
+// replace an existing file.
+func writeSecret(path, key string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(f, key+"\n"); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
