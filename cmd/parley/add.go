@@ -235,7 +235,7 @@ func addBatch(ctx context.Context, e *env, dir, file, as string) error {
 			return signer, nil
 		}, r)
 		if err != nil {
-			return problem.At(where, fmt.Errorf("nothing appended: %w", err))
+			return fmt.Errorf("%s: nothing appended: %w", where, err)
 		}
 		entries = append(entries, s)
 		lines = append(lines, n)
@@ -272,6 +272,8 @@ func addBatch(ctx context.Context, e *env, dir, file, as string) error {
 		fmt.Fprintf(e.stdout, "the entry was already on the record as entry %d; nothing appended\n", res[0].Index)
 	case added == 0:
 		fmt.Fprintf(e.stdout, "all %d entries were already on the record; nothing appended\n", dup)
+	case added == 1 && dup == 0:
+		fmt.Fprintf(e.stdout, "appended entry %d\n", first)
 	case dup == 0:
 		fmt.Fprintf(e.stdout, "appended %d entries (%d to %d)\n", added, first, last)
 	default:
