@@ -2,9 +2,47 @@ package main
 
 import (
 	"context"
-	"errors"
+	"strconv"
+	"strings"
+
+	"parley/internal/bench"
 )
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	return errors.New("bench: not wired yet")
+	fs, _ := flags(e, "bench")
+	quick := fs.Bool("quick", false, "a run of about 20 seconds: smaller bundle, tree and append counts")
+	entries := fs.Int64("entries", 0, "entries in the bundle verified (default 1000000)")
+	sizes := fs.String("proof-sizes", "", "comma-separated tree sizes for proof latency (default 1000000,10000000)")
+	appends := fs.Int("appends", 0, "entries appended in each append test (default 200000)")
+	clients := fs.Int("clients", 0, "concurrent appenders (default 64)")
+	scratch := fs.String("scratch", "", "directory for the run's databases and bundles (default: the system's temporary directory; the full run needs about 7 GB)")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	var cfg bench.Config
+	if *quick {
+		cfg = bench.Quick()
+	}
+	if *entries > 0 {
+		cfg.Entries = *entries
+	}
+	if *appends > 0 {
+		cfg.Appends = *appends
+	}
+	if *clients > 0 {
+		cfg.Clients = *clients
+	}
+	if *sizes != "" {
+		cfg.ProofSizes = nil
+		for _, s := range strings.Split(*sizes, ",") {
+			n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+			if err != nil || n < 2 {
+				return usageErr("bench: --proof-sizes: %q is not a tree size", s)
+			}
+			cfg.ProofSizes = append(cfg.ProofSizes, n)
+		}
+	}
+	cfg.Dir = *scratch
+	cfg.Progress = e.stderr
+	return bench.Run(ctx, e.stdout, cfg)
 }

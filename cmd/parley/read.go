@@ -313,12 +313,12 @@ func checkProof(e *env, file, key, pinned string) error {
 		return problem.New(problem.Invalid, file, "not an inclusion or consistency proof (no leaf_hash or old_size)")
 	}
 	switch {
-	case trust == tlog.Unsigned:
-		fmt.Fprintf(e.stdout, "proof OK: %s; no signed checkpoint vouches for the root\n", what)
-	case key != "":
+	case trust == tlog.Signed:
 		fmt.Fprintf(e.stdout, "proof OK: %s, in checkpoints signed by %s\n", what, pinned)
+	case key == "":
+		fmt.Fprintf(e.stdout, "proof OK: %s; the checkpoints were not checked: pin the operator's key with --key (or run in the record's --dir)\n", what)
 	default:
-		fmt.Fprintf(e.stdout, "proof OK: %s, in checkpoints signed by the key the proof names; pin the operator's key with --key to trust it\n", what)
+		fmt.Fprintf(e.stdout, "proof OK: %s; no signed checkpoint vouches for the root\n", what)
 	}
 	return nil
 }

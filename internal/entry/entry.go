@@ -287,3 +287,20 @@ func jsonError(data []byte) string {
 	}
 	return DescribeJSON(err)
 }
+
+// NewVerifier parses a signed-note verifier key (name+hash+base64) and
+// insists on its one canonical spelling: a lower-case hash and strict base64
+// with no line breaks, so that one key has exactly one text.
+func NewVerifier(vkey string) (note.Verifier, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	name, rest, _ := strings.Cut(vkey, "+")
+	hash, b64, _ := strings.Cut(rest, "+")
+	raw, err := sigEncoding.DecodeString(b64)
+	if err != nil || hash != fmt.Sprintf("%08x", v.KeyHash()) || sigEncoding.EncodeToString(raw) != b64 || !validKeyName(name) {
+		return nil, fmt.Errorf("verifier key %q is not in canonical form (name+8 lower-case hex digits+strict base64)", vkey)
+	}
+	return v, nil
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -162,6 +163,7 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Summary, erro
 }
 
 type verifier struct {
+	dupes    dupes
 	opts     VerifyOptions
 	hf       *hashFile
 	in       *bufio.Reader
@@ -234,16 +236,30 @@ func (v *verifier) run(ctx context.Context) (Summary, error) {
 	}
 	defer wg.Wait()
 	defer cancel()
+	stop := func(err error) (Summary, error) {
+		cancel()
+		for range order { // let the feeder stop
+		}
+		return Summary{}, err
+	}
 	for j := range order {
-		<-j.done
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return stop(ctx.Err())
+		}
 		if err := v.consume(ctx, j); err != nil {
-			cancel()
-			for range order { // let the feeder stop
+			// A repeated entry before this one is the first thing wrong.
+			if derr := v.repeated(v.entries); derr != nil {
+				err = derr
 			}
-			return Summary{}, err
+			return stop(err)
 		}
 	}
 	if err := <-readErr; err != nil {
+		return Summary{}, err
+	}
+	if err := v.repeated(v.entries); err != nil {
 		return Summary{}, err
 	}
 	return v.finish(ctx)
@@ -263,7 +279,7 @@ func (v *verifier) readHeader(ctx context.Context, line []byte) error {
 	if v.opts.Operator != "" && h.Operator != v.opts.Operator {
 		return problem.New(problem.Tampered, "", "bundle is signed by operator %s, not the expected %s", h.Operator, v.opts.Operator)
 	}
-	ov, err := note.NewVerifier(h.Operator)
+	ov, err := entry.NewVerifier(h.Operator)
 	if err != nil {
 		return problem.New(problem.Invalid, "", "header operator key: %v", err)
 	}
@@ -430,6 +446,9 @@ func (v *verifier) consume(ctx context.Context, j *job) error {
 	if err := v.hf.append(hs); err != nil {
 		return err
 	}
+	if err := v.dupes.add(j.index, j.leafHash, v.hf.leafHashes); err != nil {
+		return err
+	}
 	v.entries++
 	if v.opts.Into != nil {
 		h := s.Hash()
@@ -510,6 +529,18 @@ func (v *verifier) flush(ctx context.Context, c *Checkpoint) error {
 	return nil
 }
 
+// repeated refuses the first entry before limit that repeats an earlier one.
+func (v *verifier) repeated(limit int64) error {
+	dup, orig, ok, err := v.dupes.first(limit, v.hf.leafHashes)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return problem.New(problem.Tampered, fmt.Sprintf("entry %d (line %d)", dup, dup+2), "the same signed entry as entry %d: an entry is on the record once", orig)
+	}
+	return nil
+}
+
 func (v *verifier) finish(ctx context.Context) (Summary, error) {
 	switch {
 	case v.entries == 0:
@@ -564,6 +595,34 @@ func (h *hashFile) append(hs []tlog.Hash) error {
 	}
 	h.base += int64(len(h.buf))
 	h.buf = h.buf[:0]
+	return nil
+}
+
+// leafHashes calls fn with the leaf hash of every entry from from to to,
+// reading the file in large contiguous pieces.
+func (h *hashFile) leafHashes(from, to int64, fn func(int64, tlog.Hash)) error {
+	const chunk = 8192
+	var raw []byte
+	for i := from; i < to; i += chunk {
+		end := min(i+chunk, to)
+		lo, hi := tlog.StoredHashIndex(0, i), tlog.StoredHashIndex(0, end-1)+1
+		hs := make([]tlog.Hash, hi-lo)
+		if fileHi := min(hi, h.base); lo < fileHi {
+			raw = slices.Grow(raw[:0], int(fileHi-lo)*tlog.HashSize)[:int(fileHi-lo)*tlog.HashSize]
+			if _, err := h.f.ReadAt(raw, lo*tlog.HashSize); err != nil {
+				return fmt.Errorf("verify: temporary file: %w", err)
+			}
+			for k := range fileHi - lo {
+				copy(hs[k][:], raw[k*tlog.HashSize:])
+			}
+		}
+		for k := max(lo, h.base); k < hi; k++ {
+			hs[k-lo] = h.buf[k-h.base]
+		}
+		for k := i; k < end; k++ {
+			fn(k, hs[tlog.StoredHashIndex(0, k)-lo])
+		}
+	}
 	return nil
 }
 

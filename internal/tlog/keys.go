@@ -31,7 +31,7 @@ func (b *KeyRegisterBody) Validate() error {
 	if b.Key == "" {
 		return fmt.Errorf(`"key" is required: a verifier key of the form name+hash+base64`)
 	}
-	if _, err := note.NewVerifier(b.Key); err != nil {
+	if _, err := entry.NewVerifier(b.Key); err != nil {
 		return fmt.Errorf(`"key" is not a signed-note verifier key (name+hash+base64): %v`, err)
 	}
 	return nil
@@ -133,7 +133,7 @@ func (k *keyring) apply(index int64, s *entry.Signed, body entry.Body) error {
 		if index == 0 && id != k.operator {
 			return problem.New(problem.Unauthorized, "", "the first entry must register the operator key %s, not %s", k.operator, id)
 		}
-		v, err := note.NewVerifier(b.Key)
+		v, err := entry.NewVerifier(b.Key)
 		if err != nil {
 			return problem.New(problem.Invalid, "", "key %s: %v", id, err)
 		}

@@ -65,9 +65,11 @@ type Log struct {
 	maxBatch int
 	now      func() time.Time
 
-	reqs   chan *request
-	quit   chan struct{}
-	closed sync.WaitGroup
+	reqs    chan *request
+	quit    chan struct{}
+	closed  sync.WaitGroup
+	closing sync.RWMutex // held to send on reqs; Close takes it to stop sends
+	stopped bool
 
 	// keys is the keyring as of the last commit; replaced, never mutated.
 	keys atomic.Pointer[keyring]
@@ -119,7 +121,7 @@ func Open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 			return nil, fmt.Errorf("open log: operator key: %w", err)
 		}
 	}
-	if l.opVerify, err = note.NewVerifier(l.opKey); err != nil {
+	if l.opVerify, err = entry.NewVerifier(l.opKey); err != nil {
 		return nil, fmt.Errorf("open log: operator key: %w", err)
 	}
 	if l.operator != nil && entry.KeyID(l.operator.Name(), l.operator.KeyHash()) != keyIDOf(l.opVerify) {
@@ -147,17 +149,18 @@ func (l *Log) create(ctx context.Context, cfg Config) error {
 	if cfg.Origin == "" || cfg.OperatorKey == "" {
 		return fmt.Errorf("open log: the store holds no record, and no origin and operator key were given to create one")
 	}
-	v, err := note.NewVerifier(cfg.OperatorKey)
+	v, err := entry.NewVerifier(cfg.OperatorKey)
 	if err != nil {
 		return fmt.Errorf("create log: operator key: %w", err)
 	}
 	if v.Name() != cfg.Origin {
 		return fmt.Errorf("create log: the operator key is named %q; it must be named after the origin %q", v.Name(), cfg.Origin)
 	}
-	if err := st(ctx, l.st, metaOrigin, cfg.Origin); err != nil {
+	// The origin marks the store as holding a record, so it is written last.
+	if err := st(ctx, l.st, metaOperator, cfg.OperatorKey); err != nil {
 		return err
 	}
-	if err := st(ctx, l.st, metaOperator, cfg.OperatorKey); err != nil {
+	if err := st(ctx, l.st, metaOrigin, cfg.Origin); err != nil {
 		return err
 	}
 	l.origin, l.opKey = cfg.Origin, cfg.OperatorKey
@@ -274,11 +277,12 @@ func (l *Log) Size() int64 {
 
 // Close stops the sequencer after it finishes the appends already submitted.
 func (l *Log) Close() error {
-	select {
-	case <-l.quit:
-	default:
+	l.closing.Lock()
+	if !l.stopped {
+		l.stopped = true
 		close(l.quit)
 	}
+	l.closing.Unlock()
 	l.closed.Wait()
 	return nil
 }
@@ -319,6 +323,9 @@ func (r *Refusal) Error() string { return fmt.Sprintf("entry %d: %v", r.Pos, r.E
 
 func (r *Refusal) Unwrap() error { return r.Err }
 
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("append: the log is closed")
+
 // ErrReadOnly is returned by Append on a record opened without its operator key.
 var ErrReadOnly = errors.New("this record is read-only: it was opened without its operator key")
 
@@ -337,13 +344,18 @@ func (l *Log) Append(ctx context.Context, entries []*entry.Signed) ([]Appended, 
 	if err := l.prepare(entries, req.entries); err != nil {
 		return nil, err
 	}
+	l.closing.RLock()
+	if l.stopped {
+		l.closing.RUnlock()
+		return nil, ErrClosed
+	}
 	select {
 	case l.reqs <- req:
-	case <-l.quit:
-		return nil, errors.New("append: the log is closed")
 	case <-ctx.Done():
+		l.closing.RUnlock()
 		return nil, ctx.Err()
 	}
+	l.closing.RUnlock()
 	<-req.done // once submitted, wait: the outcome must be known, not guessed
 	return req.result, req.err
 }
@@ -365,7 +377,7 @@ func (l *Log) prepare(entries []*entry.Signed, out []*prepared) error {
 		if own == nil {
 			own = map[string]note.Verifier{}
 		}
-		v, err := note.NewVerifier(b.Key)
+		v, err := entry.NewVerifier(b.Key)
 		if err == nil {
 			own[b.ID()] = v
 		}

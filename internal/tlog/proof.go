@@ -126,7 +126,7 @@ const (
 )
 
 // operatorVerifier returns the verifier to check checkpoints with: the
-// pinned key if given, else the one the proof carries.
+// pinned key, which the key the proof carries must match.
 func operatorVerifier(pinned, carried string) (note.Verifier, error) {
 	key := carried
 	if pinned != "" {
@@ -138,7 +138,7 @@ func operatorVerifier(pinned, carried string) (note.Verifier, error) {
 	if key == "" {
 		return nil, problem.New(problem.Invalid, "", "no operator key to check the checkpoint with")
 	}
-	v, err := note.NewVerifier(key)
+	v, err := entry.NewVerifier(key)
 	if err != nil {
 		return nil, problem.New(problem.Invalid, "", "operator key: %v", err)
 	}
@@ -157,8 +157,11 @@ func checkSigned(text string, v note.Verifier, size int64, root tlog.Hash) error
 	return nil
 }
 
-// Check verifies an inclusion proof. operatorKey, if not empty, pins the
-// operator's verifier key.
+// Check verifies an inclusion proof. With operatorKey (the operator's
+// verifier key, which the checker must know from elsewhere) it also checks
+// the checkpoint and returns Signed; without, the proof only shows the entry
+// is in a tree with that root, and Check returns Unsigned: a key the proof
+// carries cannot vouch for itself.
 func (p *InclusionProof) Check(operatorKey string) (Trust, error) {
 	if len(p.Leaf) > 0 {
 		// The leaf is canonical JSON; re-indenting the proof must not break it.
@@ -173,7 +176,7 @@ func (p *InclusionProof) Check(operatorKey string) (Trust, error) {
 	if err := tlog.CheckRecord(p.Hashes, p.Size, p.Root, p.Index, p.LeafHash); err != nil {
 		return "", problem.New(problem.Tampered, "", "entry %d is not proven in the tree of size %d: %v", p.Index, p.Size, err)
 	}
-	if p.Checkpoint == "" {
+	if p.Checkpoint == "" || operatorKey == "" {
 		return Unsigned, nil
 	}
 	v, err := operatorVerifier(operatorKey, p.Operator)
@@ -186,13 +189,13 @@ func (p *InclusionProof) Check(operatorKey string) (Trust, error) {
 	return Signed, nil
 }
 
-// Check verifies a consistency proof. operatorKey, if not empty, pins the
-// operator's verifier key.
+// Check verifies a consistency proof; operatorKey works as for
+// InclusionProof.Check.
 func (p *ConsistencyProof) Check(operatorKey string) (Trust, error) {
 	if err := tlog.CheckTree(p.Hashes, p.NewSize, p.NewRoot, p.OldSize, p.OldRoot); err != nil {
 		return "", problem.New(problem.Tampered, "", "the tree of size %d is not proven a prefix of the tree of size %d: %v", p.OldSize, p.NewSize, err)
 	}
-	if p.OldCheckpoint == "" || p.NewCheckpoint == "" {
+	if p.OldCheckpoint == "" || p.NewCheckpoint == "" || operatorKey == "" {
 		return Unsigned, nil
 	}
 	v, err := operatorVerifier(operatorKey, p.Operator)

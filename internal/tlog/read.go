@@ -97,6 +97,3 @@ func (l *Log) checkSize(size int64) error {
 	}
 	return nil
 }
-
-// jsonObject encodes v as an entry body.
-func jsonObject(v any) ([]byte, error) { return entry.Object(v) }
