@@ -214,9 +214,9 @@ func FromParts(e jsontext.Value, sigText string, maxBody int) (*Signed, error) {
 	if sigText == "" {
 		return nil, problem.New(problem.Invalid, "", `signed entry has no "sig": entries must be signed by their author`)
 	}
-	sig, err := sigEncoding.DecodeString(sigText)
-	if err != nil || len(sig) != 64 || sigEncoding.EncodeToString(sig) != sigText {
-		return nil, problem.New(problem.Invalid, "", `"sig" is not a base64 Ed25519 signature (64 bytes)`)
+	sig, err := decodeSig(sigText)
+	if err != nil {
+		return nil, err
 	}
 	s, err := ParseEntry(e, maxBody)
 	if err != nil {
@@ -226,12 +226,40 @@ func FromParts(e jsontext.Value, sigText string, maxBody int) (*Signed, error) {
 	return s, nil
 }
 
+// decodeSig decodes a signature's one valid text: strict base64 of 64 bytes.
+func decodeSig(text string) ([]byte, error) {
+	sig, err := sigEncoding.DecodeString(text)
+	if err != nil || len(sig) != 64 || sigEncoding.EncodeToString(sig) != text {
+		return nil, problem.New(problem.Invalid, "", `"sig" is not a base64 Ed25519 signature (64 bytes)`)
+	}
+	return sig, nil
+}
+
 // ParseEntry decodes an unsigned entry and computes its canonical bytes.
 func ParseEntry(data []byte, maxBody int) (*Signed, error) {
 	c, err := Canonical(data)
 	if err != nil {
 		return nil, problem.New(problem.Invalid, "", "malformed JSON: %s", jsonError(data))
 	}
+	return parseCanonical(c, maxBody)
+}
+
+// FromCanonical is FromParts for an entry already known to be in canonical
+// form (it was cut from a canonical line), which saves canonicalising it again.
+func FromCanonical(c jsontext.Value, sigText string, maxBody int) (*Signed, error) {
+	sig, err := decodeSig(sigText)
+	if err != nil {
+		return nil, err
+	}
+	s, err := parseCanonical(c, maxBody)
+	if err != nil {
+		return nil, err
+	}
+	s.Sig = sig
+	return s, nil
+}
+
+func parseCanonical(c []byte, maxBody int) (*Signed, error) {
 	var e Entry
 	if err := json.Unmarshal(c, &e, json.RejectUnknownMembers(true)); err != nil {
 		return nil, problem.New(problem.Invalid, "", "entry: %s", DescribeJSON(err))

@@ -62,8 +62,10 @@ type Batch struct {
 type Store interface {
 	// Size returns the number of leaves.
 	Size(ctx context.Context) (int64, error)
-	// Append commits b durably. It returns ErrConflict, and changes
-	// nothing, if b.Start is not the current size.
+	// Append commits b durably, all or nothing. It returns ErrConflict, and
+	// changes nothing, if b.Start is not the current size; it fails, and
+	// changes nothing, if a leaf's hash is already stored (the log relies on
+	// this to find resubmitted entries without looking each one up).
 	Append(ctx context.Context, b Batch) error
 	// Leaves calls fn for each leaf with from <= index < to, in order,
 	// stopping at the first error fn returns.

@@ -378,7 +378,8 @@ func (v *verifier) check(j *job) {
 		j.err = problem.New(problem.Tampered, "", "line holds entry %d where entry %d belongs: lines are missing, repeated or out of order", be.Index, j.index)
 		return
 	}
-	s, err := entry.FromParts(be.Entry, be.Sig, v.opts.MaxBody)
+	// The line is canonical, so the entry within it is too.
+	s, err := entry.FromCanonical(be.Entry, be.Sig, v.opts.MaxBody)
 	if err != nil {
 		j.err = err
 		return

@@ -489,12 +489,22 @@ func (l *Log) sequence() {
 func (l *Log) commit(batch []*request) {
 	ctx := context.Background()
 	var err error
+	// Entries found already on the record, by hash. The sequencer does not
+	// look every entry up: the store refuses a leaf whose hash it holds, and
+	// only then are the batch's entries looked up and the batch retried.
+	found := map[[32]byte]int64{}
 	for attempt := 0; attempt < 8; attempt++ {
-		err = l.tryCommit(ctx, batch)
-		if !errors.Is(err, store.ErrConflict) {
+		err = l.tryCommit(ctx, batch, found)
+		if err == nil {
 			break
 		}
-		if err = l.load(ctx); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			if err = l.load(ctx); err != nil {
+				break
+			}
+			continue
+		}
+		if n, ferr := l.findStored(ctx, batch, found); ferr != nil || n == 0 {
 			break
 		}
 	}
@@ -509,7 +519,7 @@ func (l *Log) commit(batch []*request) {
 // tryCommit assigns indexes, extends the tree, signs a checkpoint and
 // writes it all in one store transaction. Requests refused here get their
 // own error; a store error fails the whole batch.
-func (l *Log) tryCommit(ctx context.Context, batch []*request) error {
+func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byte]int64) error {
 	kr := l.keys.Load()
 	g := newGrowth(ctx, l.size, l.cachedTile)
 	var leaves []store.Leaf
@@ -524,7 +534,7 @@ func (l *Log) tryCommit(ctx context.Context, batch []*request) error {
 					rkr = kr.clone()
 				}
 			}
-			idx, err := l.sequenceOne(ctx, p, l.size+int64(len(leaves)), rkr, seen)
+			idx, err := l.sequenceOne(ctx, p, l.size+int64(len(leaves)), rkr, seen, found)
 			if err != nil {
 				r.err = &Refusal{Pos: i, Err: err}
 				break
@@ -585,29 +595,52 @@ func (l *Log) tryCommit(ctx context.Context, batch []*request) error {
 	return nil
 }
 
+// findStored looks up the batch's entries on the record, adding those found
+// to found, and says how many it added.
+func (l *Log) findStored(ctx context.Context, batch []*request, found map[[32]byte]int64) (int, error) {
+	n := 0
+	for _, r := range batch {
+		for _, p := range r.entries {
+			if _, ok := found[p.hash]; ok {
+				continue
+			}
+			idx, err := l.st.FindLeaf(ctx, p.hash)
+			switch {
+			case err == nil:
+				found[p.hash] = idx
+				n++
+			case !errors.Is(err, store.ErrNotFound):
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
 // sequenceOne decides one entry at index: a duplicate (its existing index),
 // refused (an error), or new (-1). Key entries are folded into kr.
-func (l *Log) sequenceOne(ctx context.Context, p *prepared, index int64, kr *keyring, seen map[[32]byte]int64) (int64, error) {
+func (l *Log) sequenceOne(ctx context.Context, p *prepared, index int64, kr *keyring, seen, found map[[32]byte]int64) (int64, error) {
+	if idx, ok := found[p.hash]; ok {
+		return idx, nil
+	}
 	if idx, ok := seen[p.hash]; ok {
 		return idx, nil
 	}
-	idx, err := l.st.FindLeaf(ctx, p.hash)
-	switch {
-	case err == nil:
-		return idx, nil
-	case !errors.Is(err, store.ErrNotFound):
-		return 0, err
+	err := kr.admit(index, p.s)
+	if err == nil {
+		err = checkRefs(index, p.s, p.body)
 	}
-	if err := kr.admit(index, p.s); err != nil {
-		return 0, err
+	if err == nil && (p.s.Entry.Type == KeyRegister || p.s.Entry.Type == KeyRevoke) {
+		err = kr.apply(index, p.s, p.body)
 	}
-	if err := checkRefs(index, p.s, p.body); err != nil {
-		return 0, err
-	}
-	if p.s.Entry.Type == KeyRegister || p.s.Entry.Type == KeyRevoke {
-		if err := kr.apply(index, p.s, p.body); err != nil {
-			return 0, err
+	if err != nil {
+		// An entry already on the record is answered with its index, even
+		// if it could not be appended now (its key since revoked).
+		if idx, ferr := l.st.FindLeaf(ctx, p.hash); ferr == nil {
+			found[p.hash] = idx
+			return idx, nil
 		}
+		return 0, err
 	}
 	return -1, nil
 }
