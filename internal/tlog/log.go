@@ -76,6 +76,9 @@ type Log struct {
 	// latest is the last checkpoint issued or loaded.
 	latest atomic.Pointer[Checkpoint]
 
+	// cache holds tiles for the log's readers: proofs and roots.
+	cache *tileCache
+
 	// Owned by the sequencer goroutine.
 	size  int64
 	tiles map[tileKey][]byte
@@ -96,7 +99,7 @@ func Open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 		st: st, operator: cfg.Operator, types: cfg.Types,
 		maxBody: cfg.MaxBody, maxBatch: cfg.MaxBatch, now: cfg.Now,
 		reqs: make(chan *request, 1024), quit: make(chan struct{}),
-		tiles: map[tileKey][]byte{},
+		tiles: map[tileKey][]byte{}, cache: newTileCache(),
 	}
 	if l.maxBody <= 0 {
 		l.maxBody = entry.DefaultMaxBody
@@ -583,6 +586,7 @@ func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byt
 	if err := l.st.Append(ctx, b); err != nil {
 		return err
 	}
+	l.cache.add(tiles)
 	l.size = g.size
 	l.keys.Store(kr)
 	l.latest.Store(&cp)

@@ -39,14 +39,20 @@ type ConsistencyProof struct {
 	Operator      string      `json:"operator"`
 }
 
-// checkpointText returns the signed checkpoint at size, or "" if none was issued.
-func (l *Log) checkpointText(ctx context.Context, size int64) (string, error) {
+// checkpointText returns the signed checkpoint at size, or "" if none was
+// issued. root is the tree's root at size as the stored tiles give it, which
+// the checkpoint must sign: a proof is never served against a root the
+// operator did not sign.
+func (l *Log) checkpointText(ctx context.Context, size int64, root tlog.Hash) (string, error) {
 	c, err := l.CheckpointAt(ctx, size)
 	if problem.KindOf(err) == problem.NotFound {
 		return "", nil
 	}
 	if err != nil {
 		return "", err
+	}
+	if c.Root != root {
+		return "", problem.New(problem.Tampered, "", "the stored tree of size %d has root %s, but its checkpoint signs root %s", size, root, c.Root)
 	}
 	return string(c.Note), nil
 }
@@ -76,7 +82,7 @@ func (l *Log) ProveInclusion(ctx context.Context, index, size int64) (InclusionP
 	if err != nil {
 		return InclusionProof{}, err
 	}
-	cp, err := l.checkpointText(ctx, size)
+	cp, err := l.checkpointText(ctx, size, root)
 	if err != nil {
 		return InclusionProof{}, err
 	}
@@ -105,10 +111,10 @@ func (l *Log) ProveConsistency(ctx context.Context, oldSize, newSize int64) (Con
 	if p.NewRoot, err = tlog.TreeHash(newSize, r); err != nil {
 		return ConsistencyProof{}, err
 	}
-	if p.OldCheckpoint, err = l.checkpointText(ctx, oldSize); err != nil {
+	if p.OldCheckpoint, err = l.checkpointText(ctx, oldSize, p.OldRoot); err != nil {
 		return ConsistencyProof{}, err
 	}
-	if p.NewCheckpoint, err = l.checkpointText(ctx, newSize); err != nil {
+	if p.NewCheckpoint, err = l.checkpointText(ctx, newSize, p.NewRoot); err != nil {
 		return ConsistencyProof{}, err
 	}
 	return p, nil

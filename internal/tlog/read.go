@@ -67,6 +67,10 @@ func (l *Log) Checkpoints(ctx context.Context, from, to int64, fn func(Checkpoin
 
 // CheckpointAt returns the checkpoint issued at exactly size.
 func (l *Log) CheckpointAt(ctx context.Context, size int64) (Checkpoint, error) {
+	// The latest was verified (or signed) as it was loaded (or issued).
+	if c := l.latest.Load(); c != nil && c.Size == size {
+		return *c, nil
+	}
 	var out *Checkpoint
 	err := l.Checkpoints(ctx, size, size, func(c Checkpoint) error { out = &c; return nil })
 	if err != nil {
@@ -78,9 +82,9 @@ func (l *Log) CheckpointAt(ctx context.Context, size int64) (Checkpoint, error) 
 	return *out, nil
 }
 
-// reader reads stored hashes from the store, for proofs.
+// reader reads stored hashes for proofs and roots, through a tile cache.
 func (l *Log) reader(ctx context.Context) tlog.HashReader {
-	return hashReader(ctx, nil, storeTiles(l.st))
+	return l.proofTiles().reader(ctx, storeTiles(l.st))
 }
 
 // RootAt returns the tree hash at size, which must not exceed the log's size.
