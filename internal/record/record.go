@@ -82,7 +82,14 @@ func Init(ctx context.Context, dir, origin string) (*Record, error) {
 	if err := writeSecret(filepath.Join(dir, OperatorKey), skey); err != nil {
 		return nil, err
 	}
-	return open(ctx, dir, tlog.Config{Origin: origin, OperatorKey: vkey})
+	r, err := open(ctx, dir, tlog.Config{Origin: origin, OperatorKey: vkey})
+	if err != nil {
+		// Leave nothing half-made: a later init must be able to start over.
+		os.Remove(filepath.Join(dir, OperatorKey))
+		removeDB(filepath.Join(dir, StoreFile))
+		return nil, err
+	}
+	return r, nil
 }
 
 // Open opens the record in dir. Without operator.key it opens read-only.
