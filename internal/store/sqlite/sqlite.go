@@ -28,6 +28,10 @@ var migrations embed.FS
 type Store struct {
 	db *sql.DB
 	q  statements
+	// The checkpointer copies the WAL into the database file in the
+	// background, so that commits do not pay for it.
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 // statements are the queries the store runs, prepared once at Open:
@@ -80,7 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// read) and a page cache of up to 64 MiB (the default is 2 MiB), which
 	// keeps the upper levels of the B-trees that every read descends.
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(30000)", "foreign_keys(1)",
-		"mmap_size(1073741824)", "cache_size(-65536)"} {
+		"mmap_size(1073741824)", "cache_size(-65536)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -98,7 +102,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	s.stop, s.stopped = make(chan struct{}), make(chan struct{})
+	go s.checkpointWAL()
 	return s, nil
+}
+
+// checkpointWAL copies committed pages from the write-ahead log into the
+// database file every half second, off the commit path (automatic
+// checkpoints, which run inside a commit, are off). A crash loses nothing:
+// SQLite replays the WAL when the file is next opened.
+func (s *Store) checkpointWAL() {
+	defer close(s.stopped)
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
 }
 
 // prepare prepares the statements, once the schema is up to date.
@@ -165,8 +189,14 @@ func (s *Store) apply(ctx context.Context, version int, name, body string) error
 	return tx.Commit()
 }
 
-// Close closes the database.
+// Close closes the database, folding the WAL into the file first.
 func (s *Store) Close() error {
+	if s.stop != nil {
+		close(s.stop)
+		<-s.stopped
+		s.stop = nil
+		s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
 	for _, p := range s.q.all() {
 		if *p.stmt != nil {
 			(*p.stmt).Close()
