@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -124,7 +123,7 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("add: --body: %w", err)
 	}
-	r, err := openRecord(ctx, *dir)
+	r, err := record.Open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -204,7 +203,7 @@ func addBatch(ctx context.Context, e *env, dir, file, as string) error {
 	if err != nil {
 		return fmt.Errorf("add --batch: %w", err)
 	}
-	r, err := openRecord(ctx, dir)
+	r, err := record.Open(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -330,5 +329,3 @@ func batchLine(line []byte, signer func() (note.Signer, error), r *record.Record
 	}
 	return u.sign(r, sg)
 }
-
-var _ flag.Value = (*sourceList)(nil)

@@ -14,6 +14,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"parley/internal/problem"
+	"parley/internal/record"
 	"parley/internal/tlog"
 )
 
@@ -25,7 +26,7 @@ func runLog(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	r, err := openRecord(ctx, *dir)
+	r, err := record.Open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -107,7 +108,7 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := openRecord(ctx, *dir)
+	r, err := record.Open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -170,7 +171,7 @@ func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	r, err := openRecord(ctx, *dir)
+	r, err := record.Open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -204,7 +205,7 @@ func runProof(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := openRecord(ctx, *dir)
+		r, err := record.Open(ctx, *dir)
 		if err != nil {
 			return err
 		}
@@ -226,7 +227,7 @@ func runProof(ctx context.Context, e *env, args []string) error {
 				return usageErr("proof consistency: %q is not a tree size", s)
 			}
 		}
-		r, err := openRecord(ctx, *dir)
+		r, err := record.Open(ctx, *dir)
 		if err != nil {
 			return err
 		}
@@ -245,7 +246,7 @@ func runProof(ctx context.Context, e *env, args []string) error {
 		}
 		pinned := "the pinned operator key"
 		if *key == "" {
-			if r, err := openRecord(ctx, *dir); err == nil {
+			if r, err := record.Open(ctx, *dir); err == nil {
 				*key = r.Log.OperatorKey()
 				pinned = "the operator key of the record in " + *dir
 				r.Close()

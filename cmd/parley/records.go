@@ -33,10 +33,6 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func openRecord(ctx context.Context, dir string) (*record.Record, error) {
-	return record.Open(ctx, dir)
-}
-
 func runKey(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageErr("key: say new, revoke or list")
@@ -49,7 +45,7 @@ func runKey(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := openRecord(ctx, *dir)
+		r, err := record.Open(ctx, *dir)
 		if err != nil {
 			return err
 		}
@@ -69,7 +65,7 @@ func runKey(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := openRecord(ctx, *dir)
+		r, err := record.Open(ctx, *dir)
 		if err != nil {
 			return err
 		}
@@ -86,7 +82,7 @@ func runKey(ctx context.Context, e *env, args []string) error {
 		if _, err := parse(fs, args[1:], 0, 0); err != nil {
 			return err
 		}
-		r, err := openRecord(ctx, *dir)
+		r, err := record.Open(ctx, *dir)
 		if err != nil {
 			return err
 		}
@@ -147,7 +143,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := openRecord(ctx, *dir)
+	r, err := record.Open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -237,7 +233,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		what string
 	)
 	if len(pos) == 0 {
-		r, err := openRecord(ctx, *dir)
+		r, err := record.Open(ctx, *dir)
 		if err != nil {
 			return err
 		}
