@@ -179,17 +179,23 @@ func st(ctx context.Context, s store.Store, k, v string) error {
 
 // genesis appends entry 0: the operator registering its own key.
 func (l *Log) genesis(ctx context.Context) error {
-	body, err := entry.Object(map[string]string{"key": l.opKey, "holder": "operator of " + l.origin})
-	if err != nil {
-		return err
-	}
-	now := l.now().UTC()
-	s, err := entry.Sign(entry.Entry{Type: KeyRegister, Body: body, Time: now, Recorded: now}, l.operator)
+	s, err := genesisEntry(l.origin, l.opKey, l.operator, l.now())
 	if err != nil {
 		return err
 	}
 	_, err = l.Append(ctx, []*entry.Signed{s})
 	return err
+}
+
+// genesisEntry is entry 0 of every record: the operator's key.register of
+// its own key, signed by it.
+func genesisEntry(origin, opKey string, operator note.Signer, at time.Time) (*entry.Signed, error) {
+	body, err := entry.Object(KeyRegisterBody{Key: opKey, Holder: "operator of " + origin})
+	if err != nil {
+		return nil, err
+	}
+	at = at.UTC()
+	return entry.Sign(entry.Entry{Type: KeyRegister, Body: body, Time: at, Recorded: at}, operator)
 }
 
 // load reads the sequencer's state from the store: size, keys, checkpoint.

@@ -68,13 +68,7 @@ func Synthesize(ctx context.Context, st store.Store, rec SyntheticRecord) error 
 	if err := l.create(ctx, Config{Origin: rec.Origin, OperatorKey: rec.OperatorKey}); err != nil {
 		return fmt.Errorf("synthesize: %w", err)
 	}
-	// The genesis entry, as Open writes it.
-	body, err := entry.Object(map[string]string{"key": rec.OperatorKey, "holder": "operator of " + rec.Origin})
-	if err != nil {
-		return err
-	}
-	now := rec.Now().UTC()
-	genesis, err := entry.Sign(entry.Entry{Type: KeyRegister, Body: body, Time: now, Recorded: now}, rec.Operator)
+	genesis, err := genesisEntry(rec.Origin, rec.OperatorKey, rec.Operator, rec.Now())
 	if err != nil {
 		return fmt.Errorf("synthesize: genesis: %w", err)
 	}
