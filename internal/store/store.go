@@ -56,6 +56,10 @@ type Batch struct {
 	Leaves     []Leaf
 	Tiles      []Tile
 	Checkpoint Checkpoint
+	// Derived holds the facts folded from Leaves, if the log keeps
+	// projections; they are stored with the leaves, and Projected advances
+	// with the log. Nil leaves the facts behind, to be caught up later.
+	Derived *Derived
 }
 
 // Store is the storage a record needs. All methods are safe for concurrent use.
@@ -89,4 +93,5 @@ type Store interface {
 	SetMeta(ctx context.Context, key, value string) error
 	// Close releases the store.
 	Close() error
+	Projector
 }

@@ -241,6 +241,11 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 			return fmt.Errorf("append tile %d/%d: %w", t.Level, t.Index, err)
 		}
 	}
+	if b.Derived != nil {
+		if err := putDerived(ctx, tx, b.Start, b.Start+int64(len(b.Leaves)), b.Derived); err != nil {
+			return fmt.Errorf("append facts: %w", err)
+		}
+	}
 	if b.Checkpoint.Note != nil {
 		cp := tx.StmtContext(ctx, s.q.insertCheckpoint)
 		if _, err := cp.ExecContext(ctx, b.Checkpoint.Size, b.Checkpoint.Time.UTC().Format(time.RFC3339Nano), b.Checkpoint.Note); err != nil {

@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Meta", testMeta},
 		{"CallbackError", testCallbackError},
 		{"ConcurrentAppend", testConcurrentAppend},
+		{"Facts", testFacts},
+		{"FactsRebuild", testFactsRebuild},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, fresh(t)) })

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// A Fact is one thing an entry says about one subject of the record, kept so
+// that questions can be answered without reading the whole log: a party's
+// stance on a proposal, an action's status, a hop of a message. Facts are
+// derived: the projections fold them from the log, and they can be thrown
+// away and folded again. The store does not interpret them; it keeps them,
+// keeps track of the latest fact of each key, and filters them by the two
+// clocks: the time a fact describes, and the log size at which it was known.
+type Fact struct {
+	// Index is the entry that states the fact; Seq numbers the facts of one
+	// entry from 0.
+	Index int64
+	Seq   int
+	// Kind says what the fact is ("position", "action"); Subject and Object
+	// are what it is about ("proposal/ceasefire-30", "party/russia").
+	Kind    string
+	Subject string
+	Object  string
+	// Tag is a short value questions filter on: a stance, a status, a
+	// confidence.
+	Tag string
+	// Time is the time the fact describes.
+	Time time.Time
+	// Latest says that only the latest fact of its key (Kind, Subject,
+	// Object), by Time and then Index, holds: a new stance replaces the old.
+	// Other facts are events that all hold (a statement, a hop).
+	Latest bool
+	// Data is the fact's content, for the layer that asked.
+	Data []byte
+}
+
+// A Void says that the facts of entry Target no longer hold from log size
+// By+1 on: entry By corrected or retracted it. An entry is voided at most once.
+type Void struct {
+	Target int64
+	By     int64
+}
+
+// Derived is what the projections fold from a run of entries.
+type Derived struct {
+	Facts []Fact
+	Voids []Void
+}
+
+// A FactQuery selects facts. Zero fields do not filter.
+type FactQuery struct {
+	Kind    string
+	Subject string
+	Object  string
+	// Tags keeps facts whose tag is one of these. With Latest, a key whose
+	// latest fact has another tag is left out, not answered by an older one.
+	Tags []string
+	// KnownAt keeps facts of entries before this log size, as voided by
+	// entries before it: what the record said at that size. 0 means now.
+	KnownAt int64
+	// AsOf keeps facts describing times up to and including it.
+	AsOf time.Time
+	// From keeps facts describing times from it on.
+	From time.Time
+	// Latest keeps, for each key, only its latest fact that passes the
+	// other filters (Tags apart, as above).
+	Latest bool
+	// Desc orders the answer newest first; it is oldest first by Time,
+	// then Index, then Seq.
+	Desc bool
+	// Limit caps the number of facts; 0 means no cap.
+	Limit int
+}
+
+// A Projector is a store that keeps derived facts beside the log. Facts
+// folded from new entries travel in Batch.Derived, in the same transaction as
+// the entries; Project writes the facts of entries already on the log (a
+// rebuild, or a projection catching up).
+type Projector interface {
+	// Projected returns the log size up to which facts have been derived.
+	Projected(ctx context.Context) (int64, error)
+	// Project stores d, derived from the entries from Projected() up to
+	// through, and sets Projected to through. It returns ErrConflict, and
+	// changes nothing, if Projected is not from.
+	Project(ctx context.Context, from, through int64, d Derived) error
+	// ResetFacts throws every derived fact away and sets Projected to 0.
+	ResetFacts(ctx context.Context) error
+	// Facts calls fn for each fact q selects, in order.
+	Facts(ctx context.Context, q FactQuery, fn func(Fact) error) error
+}

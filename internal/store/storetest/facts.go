@@ -1,0 +1,174 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"parley/internal/store"
+)
+
+// day is the time a test fact describes: day n of March 2025.
+func day(n int) time.Time { return time.Date(2025, 3, n, 12, 0, 0, 0, time.UTC) }
+
+// stance is a latest-only fact: party's stance on the proposal on a day.
+func stance(idx int64, party, tag string, d int) store.Fact {
+	return store.Fact{Index: idx, Kind: "position", Subject: "proposal/p", Object: "party/" + party,
+		Tag: tag, Time: day(d), Latest: true, Data: fmt.Appendf(nil, `{"stance":%q}`, tag)}
+}
+
+// said is an event fact: all of them hold.
+func said(idx int64, seq int, who string, d int) store.Fact {
+	return store.Fact{Index: idx, Seq: seq, Kind: "statement", Subject: "actor/" + who, Tag: "reported",
+		Time: day(d), Data: []byte(`{}`)}
+}
+
+// factsHistory is the record the facts tests use, one batch per entry:
+//
+//	0: a undecided (day 1), statement by x (day 1)
+//	1: a accepts (day 3)
+//	2: b rejects (day 2), statements by x (day 2) and y (day 2)
+//	3: a counters (day 2): recorded late, about an earlier day
+//	4: voids entry 1
+var factsHistory = []store.Derived{
+	{Facts: []store.Fact{stance(0, "a", "undecided", 1), func() store.Fact { f := said(0, 1, "x", 1); return f }()}},
+	{Facts: []store.Fact{stance(1, "a", "accepts", 3)}},
+	{Facts: []store.Fact{stance(2, "b", "rejects", 2), said(2, 1, "x", 2), said(2, 2, "y", 2)}},
+	{Facts: []store.Fact{stance(3, "a", "counters", 2)}},
+	{Voids: []store.Void{{Target: 1, By: 4}}},
+}
+
+func init() {
+	// Number each entry's facts in order.
+	for _, d := range factsHistory {
+		for i := range d.Facts {
+			d.Facts[i].Seq = i
+		}
+	}
+}
+
+func appendFacts(t *testing.T, s store.Store, upto int) {
+	t.Helper()
+	for i, d := range factsHistory[:upto] {
+		b := newBatch(int64(i), 1, "facts")
+		b.Derived = &d
+		mustAppend(t, s, b)
+	}
+}
+
+// factKeys runs q and lists each fact as "index.seq:object=tag".
+func factKeys(t *testing.T, s store.Store, q store.FactQuery) []string {
+	t.Helper()
+	var out []string
+	err := s.Facts(t.Context(), q, func(f store.Fact) error {
+		out = append(out, fmt.Sprintf("%d.%d:%s=%s", f.Index, f.Seq, f.Object, f.Tag))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Facts(%+v): %v", q, err)
+	}
+	return out
+}
+
+// checkFactAnswers asks the questions whose answers factsHistory fixes.
+func checkFactAnswers(t *testing.T, s store.Store) {
+	t.Helper()
+	pos := store.FactQuery{Kind: "position", Subject: "proposal/p", Latest: true}
+	asOf := func(q store.FactQuery, d int) store.FactQuery { q.AsOf = day(d); return q }
+	knownAt := func(q store.FactQuery, n int64) store.FactQuery { q.KnownAt = n; return q }
+	tags := func(q store.FactQuery, tags ...string) store.FactQuery { q.Tags = tags; return q }
+	cases := []struct {
+		name string
+		q    store.FactQuery
+		want []string
+	}{
+		// Entry 1 is void; entry 3 (day 2) is a's latest that holds.
+		{"now", pos, []string{"2.0:party/b=rejects", "3.0:party/a=counters"}},
+		{"known at 4", knownAt(pos, 4), []string{"2.0:party/b=rejects", "1.0:party/a=accepts"}},
+		{"known at 3", knownAt(pos, 3), []string{"2.0:party/b=rejects", "1.0:party/a=accepts"}},
+		{"as of day 1", asOf(pos, 1), []string{"0.0:party/a=undecided"}},
+		{"as of day 2 known at 3", knownAt(asOf(pos, 2), 3), []string{"0.0:party/a=undecided", "2.0:party/b=rejects"}},
+		{"as of day 2", asOf(pos, 2), []string{"2.0:party/b=rejects", "3.0:party/a=counters"}},
+		{"known at 1", knownAt(pos, 1), []string{"0.0:party/a=undecided"}},
+		// A tag filter does not fall back to an older fact of the key.
+		{"tag now", tags(pos, "undecided", "rejects"), []string{"2.0:party/b=rejects"}},
+		{"tag as of", tags(asOf(pos, 3), "undecided"), nil},
+		{"events", store.FactQuery{Kind: "statement"}, []string{"0.1:=reported", "2.1:=reported", "2.2:=reported"}},
+		{"events by subject", store.FactQuery{Kind: "statement", Subject: "actor/x"}, []string{"0.1:=reported", "2.1:=reported"}},
+		{"events from", store.FactQuery{Kind: "statement", From: day(2)}, []string{"2.1:=reported", "2.2:=reported"}},
+		{"events newest first", store.FactQuery{Kind: "statement", Desc: true, Limit: 2}, []string{"2.2:=reported", "2.1:=reported"}},
+		{"no such kind", store.FactQuery{Kind: "track"}, nil},
+	}
+	for _, c := range cases {
+		if got := factKeys(t, s, c.q); !slices.Equal(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func testFacts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if n, err := s.Projected(ctx); err != nil || n != 0 {
+		t.Fatalf("Projected of an empty store = %d, %v; want 0", n, err)
+	}
+	appendFacts(t, s, len(factsHistory))
+	if n, err := s.Projected(ctx); err != nil || n != int64(len(factsHistory)) {
+		t.Fatalf("Projected = %d, %v; want %d", n, err, len(factsHistory))
+	}
+	checkFactAnswers(t, s)
+
+	// A fact's content and time come back as stored.
+	var got store.Fact
+	s.Facts(ctx, store.FactQuery{Kind: "position", Object: "party/b"}, func(f store.Fact) error { got = f; return nil })
+	if want := stance(2, "b", "rejects", 2); got.Subject != want.Subject || !got.Time.Equal(want.Time) ||
+		string(got.Data) != string(want.Data) || !got.Latest {
+		t.Errorf("fact read back as %+v, want %+v", got, want)
+	}
+}
+
+func testFactsRebuild(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	appendFacts(t, s, len(factsHistory))
+	if err := s.ResetFacts(ctx); err != nil {
+		t.Fatalf("ResetFacts: %v", err)
+	}
+	if n, _ := s.Projected(ctx); n != 0 {
+		t.Fatalf("Projected after reset = %d, want 0", n)
+	}
+	if got := factKeys(t, s, store.FactQuery{Kind: "position"}); got != nil {
+		t.Fatalf("facts after reset: %q", got)
+	}
+	// Project in two steps, the second refused once for starting elsewhere.
+	var first, second store.Derived
+	for i, d := range factsHistory {
+		into := &first
+		if i >= 2 {
+			into = &second
+		}
+		into.Facts = append(into.Facts, d.Facts...)
+		into.Voids = append(into.Voids, d.Voids...)
+	}
+	if err := s.Project(ctx, 0, 2, first); err != nil {
+		t.Fatalf("Project [0, 2): %v", err)
+	}
+	if err := s.Project(ctx, 1, 5, second); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Project from 1 when facts reach 2: %v, want ErrConflict", err)
+	}
+	if err := s.Project(ctx, 2, 5, second); err != nil {
+		t.Fatalf("Project [2, 5): %v", err)
+	}
+	checkFactAnswers(t, s)
+
+	// An append with facts that do not start where the facts reach changes nothing.
+	b := newBatch(5, 1, "facts")
+	b.Derived = &store.Derived{}
+	s.ResetFacts(ctx)
+	if err := s.Append(ctx, b); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Append with facts behind: %v, want ErrConflict", err)
+	}
+	if n := size(t, s); n != 5 {
+		t.Fatalf("size after refused append = %d, want 5", n)
+	}
+}
