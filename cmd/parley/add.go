@@ -184,6 +184,8 @@ type unsigned struct {
 	Time     time.Time      `json:"time,omitzero"`
 	Sources  []entry.Source `json:"sources,omitempty"`
 	Corrects *int64         `json:"corrects,omitempty"`
+	// As names the key that signs this entry, instead of --as.
+	As string `json:"as,omitempty"`
 }
 
 func (u *unsigned) sign(r *record.Record, signer note.Signer) (*entry.Signed, error) {
@@ -209,7 +211,7 @@ func addBatch(ctx context.Context, e *env, dir, file, as string) error {
 	}
 	defer r.Close()
 	var (
-		signer  note.Signer
+		signers = map[string]note.Signer{}
 		entries []*entry.Signed
 		lines   []int
 	)
@@ -221,17 +223,22 @@ func addBatch(ctx context.Context, e *env, dir, file, as string) error {
 			continue
 		}
 		where := fmt.Sprintf("%s line %d", file, n)
-		s, err := batchLine(line, func() (note.Signer, error) {
-			if signer == nil {
-				if as == "" {
-					return nil, errors.New("an unsigned entry needs --as NAME to sign it")
-				}
-				var err error
-				if signer, err = r.Signer(as); err != nil {
-					return nil, err
-				}
+		s, err := batchLine(line, func(name string) (note.Signer, error) {
+			if name == "" {
+				name = as
 			}
-			return signer, nil
+			if name == "" {
+				return nil, errors.New(`an unsigned entry needs --as NAME, or "as" on its line, to sign it`)
+			}
+			if sg, ok := signers[name]; ok {
+				return sg, nil
+			}
+			sg, err := r.Signer(name)
+			if err != nil {
+				return nil, err
+			}
+			signers[name] = sg
+			return sg, nil
 		}, r)
 		if err != nil {
 			return fmt.Errorf("%s: nothing appended: %w", where, err)
@@ -291,7 +298,7 @@ type signedLine struct {
 }
 
 // batchLine decodes one line of a batch file.
-func batchLine(line []byte, signer func() (note.Signer, error), r *record.Record) (*entry.Signed, error) {
+func batchLine(line []byte, signer func(name string) (note.Signer, error), r *record.Record) (*entry.Signed, error) {
 	var members map[string]jsontext.Value
 	if err := json.Unmarshal(line, &members); err != nil {
 		if !jsontext.Value(line).IsValid() {
@@ -317,13 +324,13 @@ func batchLine(line []byte, signer func() (note.Signer, error), r *record.Record
 	}
 	var u unsigned
 	if err := json.Unmarshal(line, &u, json.RejectUnknownMembers(true)); err != nil {
-		return nil, problem.New(problem.Invalid, "", "unsigned entry: %s (expected type, body, and optionally time, sources, corrects)",
+		return nil, problem.New(problem.Invalid, "", "unsigned entry: %s (expected type, body, and optionally time, sources, corrects, as)",
 			entry.DescribeJSON(err))
 	}
 	if u.Type == "" {
 		return nil, problem.New(problem.Invalid, "", `unsigned entry has no "type"`)
 	}
-	sg, err := signer()
+	sg, err := signer(u.As)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,8 @@ func commands() []command {
 		{"export", "write the whole record as a bundle: export FILE|-", runExport},
 		{"import", "verify a bundle and load it as a new (read-only) record: import FILE|-", runImport},
 		{"verify", "verify the local record, or a bundle: verify [FILE|-]", runVerify},
+		{"ask", "ask the record: positions, routes, pending, roster, statements, tracks, timeline", runAsk},
+		{"rebuild", "throw the projections away and fold the whole log again", runRebuild},
 		{"types", "list the entry types this record accepts", runTypes},
 		{"bench", "measure the figures: signatures, appends, bundle verify, proofs", runBench},
 	}

@@ -253,7 +253,7 @@ func TestBadInput(t *testing.T) {
 		{"fails validation", 1, `"text" is required`, []string{"add", "note", "--as", "lavrov", "--body", `{"text":" "}`}},
 		{"reference forward", 1, "names entry 99, which is not before it", []string{"add", "note", "--as", "lavrov", "--body", `{"text":"x","about":[99]}`}},
 		{"corrects forward", 1, "corrects entry 50", []string{"add", "note", "--as", "lavrov", "--body", `{"text":"x"}`, "--corrects", "50"}},
-		{"unknown type", 1, `unknown entry type "treaty" (known: key.register, key.revoke, note)`, []string{"add", "treaty", "--as", "lavrov", "--body", `{}`}},
+		{"unknown type", 1, `unknown entry type "treaty" (known: accusation, action, actor, `, []string{"add", "treaty", "--as", "lavrov", "--body", `{}`}},
 		{"unknown key", 1, `no signing key "ghost"`, []string{"add", "note", "--as", "ghost", "--body", `{"text":"x"}`}},
 		{"oversized body", 1, "over the limit of 1048576", []string{"add", "note", "--as", "lavrov", "--body", "@" + bigFile}},
 		{"bad time", 2, `"yesterday" is not a time`, []string{"add", "note", "--as", "lavrov", "--body", `{"text":"x"}`, "--time", "yesterday"}},

@@ -27,6 +27,8 @@ import (
 
 	"parley/internal/entry"
 	"parley/internal/problem"
+	"parley/internal/state"
+	"parley/internal/store"
 	"parley/internal/store/sqlite"
 	"parley/internal/tlog"
 	"parley/internal/vocab"
@@ -41,9 +43,12 @@ const (
 
 // A Record is an open data directory.
 type Record struct {
-	Dir      string
-	Log      *tlog.Log
+	Dir string
+	Log *tlog.Log
+	// Ask answers the questions of the record's state.
+	Ask      *state.Asker
 	store    *sqlite.Store
+	types    *entry.Registry
 	operator note.Signer // nil when read-only
 }
 
@@ -109,7 +114,8 @@ func open(ctx context.Context, dir string, cfg tlog.Config) (*Record, error) {
 		return nil, err
 	}
 	cfg.Types = types
-	r := &Record{Dir: dir}
+	cfg.Projection = state.NewProjection(types)
+	r := &Record{Dir: dir, types: types}
 	skey, err := os.ReadFile(filepath.Join(dir, OperatorKey))
 	switch {
 	case err == nil:
@@ -127,8 +133,18 @@ func open(ctx context.Context, dir string, cfg tlog.Config) (*Record, error) {
 		r.store.Close()
 		return nil, err
 	}
+	r.Ask = state.NewAsker(r.store)
 	return r, nil
 }
+
+// Rebuild throws the projections away and folds the whole log again.
+func (r *Record) Rebuild(ctx context.Context, progress func(done int64)) error {
+	return state.Rebuild(ctx, r.store, r.types, r.Log.Size(), progress)
+}
+
+// Store returns the record's store, for the questions and dumps that read
+// it directly.
+func (r *Record) Store() store.Store { return r.store }
 
 // ReadOnly reports whether the record was opened without its operator key.
 func (r *Record) ReadOnly() bool { return r.operator == nil }

@@ -51,6 +51,9 @@ type Config struct {
 	MaxBatch int
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
+	// Projection, if set, is kept in step with the log: it may refuse
+	// entries, and its facts are committed with them.
+	Projection Projection
 }
 
 // Log is an open record. Its methods are safe for concurrent use.
@@ -64,6 +67,7 @@ type Log struct {
 	maxBody  int
 	maxBatch int
 	now      func() time.Time
+	proj     Projection
 
 	reqs    chan *request
 	quit    chan struct{}
@@ -97,7 +101,7 @@ func Open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 	}
 	l := &Log{
 		st: st, operator: cfg.Operator, types: cfg.Types,
-		maxBody: cfg.MaxBody, maxBatch: cfg.MaxBatch, now: cfg.Now,
+		maxBody: cfg.MaxBody, maxBatch: cfg.MaxBatch, now: cfg.Now, proj: cfg.Projection,
 		reqs: make(chan *request, 1024), quit: make(chan struct{}),
 		tiles: map[tileKey][]byte{}, cache: newTileCache(),
 	}
@@ -222,6 +226,11 @@ func (l *Log) load(ctx context.Context) error {
 	l.keys.Store(kr)
 	l.size = size
 	l.tiles = map[tileKey][]byte{}
+	if l.proj != nil {
+		if err := l.proj.Load(ctx, l.st, size); err != nil {
+			return fmt.Errorf("open log: projections: %w", err)
+		}
+	}
 	c, err := l.st.LatestCheckpoint(ctx)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -528,15 +537,30 @@ func (l *Log) commit(batch []*request) {
 // tryCommit assigns indexes, extends the tree, signs a checkpoint and
 // writes it all in one store transaction. Requests refused here get their
 // own error; a store error fails the whole batch.
-func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byte]int64) error {
+func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byte]int64) (err error) {
 	kr := l.keys.Load()
 	g := newGrowth(ctx, l.size, l.cachedTile)
 	var leaves []store.Leaf
+	var derived *store.Derived
+	if l.proj != nil {
+		derived = &store.Derived{}
+		base := l.proj.Mark()
+		defer func() {
+			if err != nil {
+				l.proj.Undo(base)
+			}
+		}()
+	}
 	seen := map[[32]byte]int64{}
 	for _, r := range batch {
 		r.err, r.result = nil, make([]Appended, len(r.entries))
 		rkr := kr
 		mark := len(leaves)
+		var folded store.Derived
+		pmark := 0
+		if l.proj != nil {
+			pmark = l.proj.Mark()
+		}
 		for i, p := range r.entries {
 			if p.s.Entry.Type == KeyRegister || p.s.Entry.Type == KeyRevoke {
 				if rkr == kr {
@@ -553,6 +577,15 @@ func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byt
 				continue
 			}
 			idx = l.size + int64(len(leaves))
+			if l.proj != nil {
+				d, err := l.proj.Fold(ctx, idx, p.s, p.body)
+				if err != nil {
+					r.err = &Refusal{Pos: i, Err: err}
+					break
+				}
+				folded.Facts = append(folded.Facts, d.Facts...)
+				folded.Voids = append(folded.Voids, d.Voids...)
+			}
 			leaves = append(leaves, store.Leaf{Index: idx, Hash: p.hash, Type: p.s.Entry.Type, Data: p.leaf})
 			seen[p.hash] = idx
 			r.result[i] = Appended{Index: idx, Hash: p.hash}
@@ -563,9 +596,16 @@ func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byt
 			}
 			leaves = leaves[:mark]
 			r.result = nil
+			if l.proj != nil {
+				l.proj.Undo(pmark)
+			}
 			continue
 		}
 		kr = rkr
+		if derived != nil {
+			derived.Facts = append(derived.Facts, folded.Facts...)
+			derived.Voids = append(derived.Voids, folded.Voids...)
+		}
 	}
 	if len(leaves) == 0 {
 		return nil
@@ -587,10 +627,13 @@ func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byt
 	if err != nil {
 		return err
 	}
-	b := store.Batch{Start: l.size, Leaves: leaves, Tiles: tiles,
+	b := store.Batch{Start: l.size, Leaves: leaves, Tiles: tiles, Derived: derived,
 		Checkpoint: store.Checkpoint{Size: cp.Size, Time: cp.Time, Note: cp.Note}}
 	if err := l.st.Append(ctx, b); err != nil {
 		return err
+	}
+	if l.proj != nil {
+		l.proj.Commit()
 	}
 	l.cache.add(tiles)
 	l.size = g.size

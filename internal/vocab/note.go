@@ -32,3 +32,9 @@ func (n *Note) Validate() error {
 
 // Refs returns the entries the note is about.
 func (n *Note) Refs() []int64 { return n.About }
+
+// Fold puts the note on the timeline.
+func (n *Note) Fold(f *Fold) error {
+	f.Story("note: %s", n.Text)
+	return nil
+}

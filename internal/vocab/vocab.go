@@ -23,7 +23,9 @@ func Types() (*entry.Registry, error) {
 
 // Register adds the vocabulary's types to r.
 func Register(r *entry.Registry) error {
-	for _, t := range []entry.Type{noteType} {
+	for _, t := range []entry.Type{noteType, actorType, partyType, talksType, meetingType, messageType, relayType,
+		statementType, proposalType, positionType, assessmentType, accusationType, requestType, rosterType,
+		actionType, trackType, retractionType} {
 		if err := r.Register(t); err != nil {
 			return err
 		}

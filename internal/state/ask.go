@@ -1,0 +1,185 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json"
+
+	"parley/internal/entry"
+	"parley/internal/problem"
+	"parley/internal/store"
+	"parley/internal/vocab"
+)
+
+// A Clock places a question in time. The zero Clock asks about now, with
+// everything on the record.
+type Clock struct {
+	// AsOf asks about the world at this time: facts describing later times
+	// are left out. Zero means now.
+	AsOf time.Time `json:"as_of,omitzero"`
+	// KnownAt asks what the record said when it had this many entries.
+	// Zero means everything on it.
+	KnownAt int64 `json:"known_at,omitempty"`
+}
+
+// Asker answers questions from a store's facts.
+type Asker struct {
+	st store.Store
+}
+
+// NewAsker returns an Asker over st.
+func NewAsker(st store.Store) *Asker { return &Asker{st: st} }
+
+// A Ref names an entity in an answer: its key and its name.
+type Ref struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+}
+
+func (r Ref) String() string {
+	if r.Name == "" {
+		return r.Key
+	}
+	return r.Name
+}
+
+// Basis is what an answer rests on: the entry, when it was recorded, by
+// whom, and its sources.
+type Basis struct {
+	Index   int64          `json:"index"`
+	Time    time.Time      `json:"time"`
+	Author  string         `json:"author"`
+	Sources []entry.Source `json:"sources,omitempty"`
+}
+
+// answer is the work of one answer: caches of names and bases.
+type answer struct {
+	ctx   context.Context
+	a     *Asker
+	clock Clock
+	names map[string]vocab.Entity
+	bases map[int64]Basis
+	err   error
+}
+
+func (a *Asker) begin(ctx context.Context, c Clock) *answer {
+	return &answer{ctx: ctx, a: a, clock: c, names: map[string]vocab.Entity{}, bases: map[int64]Basis{}}
+}
+
+// facts runs q at the answer's clock, decoding each fact's data into a new T.
+func facts[T any](w *answer, q store.FactQuery, fn func(store.Fact, *T) error) error {
+	q.AsOf, q.KnownAt = w.clock.AsOf, w.clock.KnownAt
+	return w.a.st.Facts(w.ctx, q, func(f store.Fact) error {
+		v := new(T)
+		if err := json.Unmarshal(f.Data, v); err != nil {
+			return fmt.Errorf("fact %d.%d (%s): %w", f.Index, f.Seq, f.Kind, err)
+		}
+		return fn(f, v)
+	})
+}
+
+// entity returns the entity of key as it stands now.
+func (w *answer) entity(key string) vocab.Entity {
+	if e, ok := w.names[key]; ok {
+		return e
+	}
+	var e vocab.Entity
+	err := w.a.st.Facts(w.ctx, store.FactQuery{Kind: vocab.FactEntity, Subject: key, Latest: true}, func(f store.Fact) error {
+		return json.Unmarshal(f.Data, &e)
+	})
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	if e.ID == "" {
+		e.Name = key
+	}
+	w.names[key] = e
+	return e
+}
+
+func (w *answer) ref(key string) Ref {
+	if key == "" {
+		return Ref{}
+	}
+	return Ref{Key: key, Name: w.entity(key).Name}
+}
+
+func (w *answer) refs(keys []string) []Ref {
+	out := make([]Ref, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, w.ref(k))
+	}
+	return out
+}
+
+// basis returns what entry index rests on.
+func (w *answer) basis(index int64) Basis {
+	if b, ok := w.bases[index]; ok {
+		return b
+	}
+	b := Basis{Index: index}
+	err := w.a.st.Leaves(w.ctx, index, index+1, func(l store.Leaf) error {
+		s, err := entry.Parse(l.Data, 0)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", index, err)
+		}
+		b.Time, b.Author, b.Sources = s.Entry.Time, s.Entry.Author, s.Entry.Sources
+		return nil
+	})
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.bases[index] = b
+	return b
+}
+
+// resolve finds the entity a question names, by key, id or name, among kinds.
+func (w *answer) resolve(what, ref string, kinds ...string) (vocab.Entity, error) {
+	var found []vocab.Entity
+	add := func(f store.Fact) error {
+		var e vocab.Entity
+		if err := json.Unmarshal(f.Data, &e); err != nil {
+			return err
+		}
+		if slices.Contains(kinds, e.Kind) && !slices.ContainsFunc(found, func(x vocab.Entity) bool { return x.Key() == e.Key() }) {
+			found = append(found, e)
+		}
+		return nil
+	}
+	for _, k := range append([]string{ref}, prefixed(kinds, ref)...) {
+		if err := w.a.st.Facts(w.ctx, store.FactQuery{Kind: vocab.FactEntity, Subject: k, Latest: true}, add); err != nil {
+			return vocab.Entity{}, err
+		}
+	}
+	if len(found) == 0 {
+		err := w.a.st.Facts(w.ctx, store.FactQuery{Kind: vocab.FactName, Subject: strings.ToLower(strings.TrimSpace(ref)), Tags: kinds}, func(f store.Fact) error {
+			return w.a.st.Facts(w.ctx, store.FactQuery{Kind: vocab.FactEntity, Subject: f.Object, Latest: true}, add)
+		})
+		if err != nil {
+			return vocab.Entity{}, err
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return vocab.Entity{}, problem.New(problem.NotFound, what, "no %s called %q is on the record", joinOr(kinds), ref)
+	}
+	var c []string
+	for _, e := range found {
+		c = append(c, e.Label())
+	}
+	return vocab.Entity{}, problem.New(problem.Conflict, what, "%q is ambiguous: it could be %s; use the key", ref, joinComma(c))
+}
+
+func prefixed(kinds []string, ref string) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = k + "/" + ref
+	}
+	return out
+}

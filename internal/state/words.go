@@ -1,0 +1,8 @@
+package state
+
+import "strings"
+
+
+func joinOr(ss []string) string { return strings.Join(ss, " or ") }
+
+func joinComma(ss []string) string { return strings.Join(ss, ", ") }
