@@ -20,13 +20,13 @@ type Positions struct {
 
 // ProposalStanding is one proposal and the positions on it.
 type ProposalStanding struct {
-	Proposal    Ref            `json:"proposal"`
-	Text        string         `json:"text"`
-	Terms       []string       `json:"terms,omitempty"`
-	Proposer    Ref            `json:"proposer,omitzero"`
-	Positions   []PositionRow  `json:"positions"`
-	Assessments []AssessedRow  `json:"assessments,omitempty"`
-	Basis       Basis          `json:"basis"`
+	Proposal    Ref           `json:"proposal"`
+	Text        string        `json:"text"`
+	Terms       []string      `json:"terms,omitempty"`
+	Proposer    Ref           `json:"proposer,omitzero"`
+	Positions   []PositionRow `json:"positions"`
+	Assessments []AssessedRow `json:"assessments,omitempty"`
+	Basis       Basis         `json:"basis"`
 }
 
 // PositionRow is one party's position.
