@@ -53,6 +53,8 @@ func commands() []command {
 		{"import", "verify a bundle and load it as a new (read-only) record: import FILE|-", runImport},
 		{"verify", "verify the local record, or a bundle: verify [FILE|-]", runVerify},
 		{"ask", "ask the record: positions, routes, pending, roster, statements, tracks, timeline", runAsk},
+		{"demo", "make a fresh record of the seed case in a temporary directory and answer its questions", runDemo},
+		{"gen", "write a synthetic negotiation as a batch file: gen --entries N --seed S [--out FILE]", runGen},
 		{"rebuild", "throw the projections away and fold the whole log again", runRebuild},
 		{"types", "list the entry types this record accepts", runTypes},
 		{"bench", "measure the figures: signatures, appends, bundle verify, proofs", runBench},
