@@ -23,7 +23,7 @@ type Clock struct {
 	AsOf time.Time `json:"as_of,omitzero"`
 	// KnownAt asks what the record said when it had this many entries.
 	// Zero means everything on it.
-	KnownAt int64 `json:"known_at,omitempty"`
+	KnownAt int64 `json:"known_at,omitzero"`
 }
 
 // Asker answers questions from a store's facts.

@@ -159,7 +159,7 @@ func (w *answer) statement(key string) (*StatementRow, error) {
 type Statements struct {
 	Clock      Clock          `json:"clock"`
 	Statements []StatementRow `json:"statements"`
-	More       bool           `json:"more,omitempty"`
+	More       bool           `json:"more,omitzero"`
 }
 
 // StatementFilter narrows the statements asked for.

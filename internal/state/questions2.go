@@ -318,7 +318,7 @@ type Timeline struct {
 	Clock Clock       `json:"clock"`
 	From  time.Time   `json:"from,omitzero"`
 	Lines []StoryLine `json:"lines"`
-	More  bool        `json:"more,omitempty"`
+	More  bool        `json:"more,omitzero"`
 }
 
 // StoryLine is one entry told in a line.

@@ -54,6 +54,10 @@ const (
 	FactProposal   = "proposal"   // subject proposal
 )
 
+// FactKinds lists every kind of fact the vocabulary derives.
+var FactKinds = []string{FactEntity, FactName, FactStory, FactEvent, FactVoid, FactPosition, FactHop, FactMessage,
+	FactStatement, FactAssessment, FactAccusation, FactRequest, FactRoster, FactAttendance, FactAction, FactTrack, FactProposal}
+
 // NoSubject fills a fact's subject when it is about nothing in particular.
 const NoSubject = "-"
 
