@@ -118,6 +118,17 @@ func oneLine(err error) string {
 
 // flags makes a command's flag set with the flags every command has.
 func flags(e *env, name string) (*flag.FlagSet, *string) {
+	fs := newFlagSet(e, name)
+	def := e.getenv("PARLEY_DIR")
+	if def == "" {
+		def = "parley-data"
+	}
+	dir := fs.String("dir", def, "the record's data directory (env PARLEY_DIR)")
+	return fs, dir
+}
+
+// newFlagSet makes an empty flag set whose -h prints to stdout.
+func newFlagSet(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	// Errors are reported once, by main; -h prints the flags to stdout.
 	fs.SetOutput(io.Discard)
@@ -127,12 +138,7 @@ func flags(e *env, name string) (*flag.FlagSet, *string) {
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}
-	def := e.getenv("PARLEY_DIR")
-	if def == "" {
-		def = "parley-data"
-	}
-	dir := fs.String("dir", def, "the record's data directory (env PARLEY_DIR)")
-	return fs, dir
+	return fs
 }
 
 // parse parses flags that may come before, between or after positional
