@@ -8,10 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"parley/internal/export"
 	"parley/internal/record"
 	"parley/internal/tlog"
 	"parley/internal/vocab"
@@ -137,28 +140,65 @@ func runTypes(ctx context.Context, e *env, args []string) error {
 	return tw.Flush()
 }
 
+// exportFormats are what export writes: the signed bundle, which verify and
+// import read, or PLOVER event data for analysts' tools.
+var exportFormats = []string{"bundle", "plover"}
+
 func runExport(ctx context.Context, e *env, args []string) error {
 	fs, dir := flags(e, "export")
+	format := fs.String("format", "bundle", "what to write: bundle (the whole signed record, for verify and import) or plover (PLOVER JSON Lines of the coded events)")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(exportFormats, *format) {
+		return usageErr("export: unknown --format %q (use %s)", *format, strings.Join(exportFormats, " or "))
 	}
 	r, err := record.Open(ctx, *dir)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	if pos[0] == "-" {
-		return r.Log.Export(ctx, e.stdout)
+	to := pos[0]
+	if *format == "plover" {
+		var sum export.Summary
+		err := writeExport(e, to, func(w io.Writer) (err error) {
+			sum, err = export.WritePLOVER(ctx, r.Store(), r.Log.Origin(), w)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if to == "-" {
+			to = "standard output"
+		}
+		fmt.Fprintf(e.stderr, "exported %d PLOVER events to %s; %d of %d statements have no PLOVER event type (PLOVER does not code public statements, CAMEO 01)\n",
+			sum.Events, to, sum.Uncoded, sum.Statements)
+		return nil
 	}
-	// Write beside the target and rename, so a failed export leaves no
-	// half-written bundle under the name asked for.
-	tmp := pos[0] + ".partial"
+	if err := writeExport(e, to, func(w io.Writer) error { return r.Log.Export(ctx, w) }); err != nil {
+		return err
+	}
+	if to != "-" {
+		c, _ := r.Log.Latest()
+		fmt.Fprintf(e.stderr, "exported %d entries to %s (root %s)\n", c.Size, to, c.Root)
+	}
+	return nil
+}
+
+// writeExport runs write on standard output for "-", or on the file name.
+// It writes beside the file and renames, so a failed export leaves nothing
+// half-written under the name asked for.
+func writeExport(e *env, name string, write func(io.Writer) error) error {
+	if name == "-" {
+		return write(e.stdout)
+	}
+	tmp := name + ".partial"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := r.Log.Export(ctx, f); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return err
@@ -172,11 +212,9 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		os.Remove(tmp)
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := os.Rename(tmp, pos[0]); err != nil {
+	if err := os.Rename(tmp, name); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	c, _ := r.Log.Latest()
-	fmt.Fprintf(e.stderr, "exported %d entries to %s (root %s)\n", c.Size, pos[0], c.Root)
 	return nil
 }
 

@@ -376,4 +376,3 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
-
