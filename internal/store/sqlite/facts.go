@@ -14,10 +14,10 @@ import (
 const (
 	sqlProjected    = `SELECT size FROM projected`
 	sqlSetProjected = `UPDATE projected SET size = ?`
-	sqlInsertFact   = `INSERT INTO facts (idx, seq, kind, subject, object, tag, time, latest, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertFacts  = `INSERT INTO facts (idx, seq, kind, subject, object, tag, time, latest, data) VALUES `
+	sqlUpsertHeads  = `INSERT INTO heads (kind, subject, object, tag, time, idx, seq) VALUES `
 	// A head moves only to a later fact.
-	sqlUpsertHead = `INSERT INTO heads (kind, subject, object, tag, time, idx, seq) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (kind, subject, object) DO UPDATE SET tag = excluded.tag, time = excluded.time, idx = excluded.idx, seq = excluded.seq
+	sqlHeadConflict = ` ON CONFLICT (kind, subject, object) DO UPDATE SET tag = excluded.tag, time = excluded.time, idx = excluded.idx, seq = excluded.seq
 		WHERE (excluded.time, excluded.idx, excluded.seq) > (heads.time, heads.idx, heads.seq)`
 	sqlInsertVoid = `INSERT INTO voids (target, by) VALUES (?, ?)`
 	// The keys whose head was a fact of a voided entry.
@@ -30,6 +30,20 @@ const (
 		AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.target = f.idx)
 		ORDER BY time DESC, idx DESC, seq DESC LIMIT 1`
 )
+
+// factsPerInsert is the most facts one INSERT writes (9 parameters each,
+// well under SQLite's limit of 32,766).
+const factsPerInsert = 256
+
+// insertFacts is the INSERT of n facts.
+func insertFacts(n int) string {
+	return sqlInsertFacts + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+}
+
+// upsertHeads is the upsert of n heads.
+func upsertHeads(n int) string {
+	return sqlUpsertHeads + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", ") + sqlHeadConflict
+}
 
 // Projected returns the log size up to which facts have been derived.
 func (s *Store) Projected(ctx context.Context) (int64, error) {
@@ -65,27 +79,31 @@ func putDerived(ctx context.Context, tx *sql.Tx, from, through int64, d *store.D
 	if at != from {
 		return fmt.Errorf("facts reach entry %d, not %d: %w", at, from, store.ErrConflict)
 	}
-	ins, err := tx.PrepareContext(ctx, sqlInsertFact)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
-	head, err := tx.PrepareContext(ctx, sqlUpsertHead)
-	if err != nil {
-		return err
-	}
-	defer head.Close()
 	for _, f := range d.Facts {
 		if f.Index < from || f.Index >= through {
 			return fmt.Errorf("fact of entry %d outside [%d, %d)", f.Index, from, through)
 		}
-		t := f.Time.UnixNano()
-		if _, err := ins.ExecContext(ctx, f.Index, f.Seq, f.Kind, f.Subject, f.Object, f.Tag, t, f.Latest, f.Data); err != nil {
-			return fmt.Errorf("fact %d.%d: %w", f.Index, f.Seq, err)
+	}
+	// Many rows per statement: a statement costs far more than a row.
+	for rest := d.Facts; len(rest) > 0; {
+		n := min(len(rest), factsPerInsert)
+		chunk := rest[:n]
+		rest = rest[n:]
+		args := make([]any, 0, 9*n)
+		var heads []any
+		for _, f := range chunk {
+			t := f.Time.UnixNano()
+			args = append(args, f.Index, f.Seq, f.Kind, f.Subject, f.Object, f.Tag, t, f.Latest, f.Data)
+			if f.Latest {
+				heads = append(heads, f.Kind, f.Subject, f.Object, f.Tag, t, f.Index, f.Seq)
+			}
 		}
-		if f.Latest {
-			if _, err := head.ExecContext(ctx, f.Kind, f.Subject, f.Object, f.Tag, t, f.Index, f.Seq); err != nil {
-				return fmt.Errorf("fact %d.%d: head: %w", f.Index, f.Seq, err)
+		if _, err := tx.ExecContext(ctx, insertFacts(n), args...); err != nil {
+			return fmt.Errorf("facts of entries %d to %d: %w", chunk[0].Index, chunk[n-1].Index, err)
+		}
+		if len(heads) > 0 {
+			if _, err := tx.ExecContext(ctx, upsertHeads(len(heads)/7), heads...); err != nil {
+				return fmt.Errorf("heads of entries %d to %d: %w", chunk[0].Index, chunk[n-1].Index, err)
 			}
 		}
 	}
@@ -94,7 +112,7 @@ func putDerived(ctx context.Context, tx *sql.Tx, from, through int64, d *store.D
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, sqlSetProjected, through)
+	_, err := tx.ExecContext(ctx, sqlSetProjected, through)
 	return err
 }
 

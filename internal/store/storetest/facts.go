@@ -172,3 +172,36 @@ func testFactsRebuild(t *testing.T, s store.Store) {
 		t.Fatalf("size after refused append = %d, want 5", n)
 	}
 }
+
+// testFactsMany stores more facts in one batch than a driver may write in
+// one statement, many of them for the same few keys.
+func testFactsMany(t *testing.T, s store.Store) {
+	const n = 1000
+	var d store.Derived
+	for i := range n {
+		f := stance(0, fmt.Sprint("p", i%7), fmt.Sprint("s", i), 1+i%28)
+		f.Seq = i
+		d.Facts = append(d.Facts, f)
+	}
+	b := newBatch(0, 1, "many")
+	b.Derived = &d
+	mustAppend(t, s, b)
+	got := factKeys(t, s, store.FactQuery{Kind: "position", Latest: true})
+	if len(got) != 7 {
+		t.Fatalf("%d heads, want 7: %q", len(got), got)
+	}
+	// The latest fact of party p0 is the one on the latest day, and of those
+	// the one with the highest seq.
+	want := -1
+	for i := 0; i < n; i += 7 {
+		if want < 0 || 1+i%28 > 1+want%28 || (1+i%28 == 1+want%28 && i > want) {
+			want = i
+		}
+	}
+	if w := fmt.Sprintf("0.%d:party/p0=s%d", want, want); !slices.Contains(got, w) {
+		t.Errorf("heads %q do not hold %s", got, w)
+	}
+	if all := factKeys(t, s, store.FactQuery{Kind: "position"}); len(all) != n {
+		t.Errorf("%d facts stored, want %d", len(all), n)
+	}
+}
