@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	"golang.org/x/mod/sumdb/note"
 
 	"parley/internal/entry"
 	"parley/internal/problem"
@@ -128,19 +127,18 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer r.Close()
-	signer, err := r.Signer(*as)
-	if err != nil {
+	if _, err := r.Signer(*as); err != nil {
 		return fmt.Errorf("add: %w", err)
 	}
 	if !jsontext.Value(raw).IsValid() {
 		var v any
 		return problem.New(problem.Invalid, "add: --body", "%s", entry.DescribeJSON(json.Unmarshal(raw, &v)))
 	}
-	u := unsigned{Type: pos[0], Body: jsontext.Value(raw), Time: at, Sources: sources.list}
+	u := record.Unsigned{Type: pos[0], Body: jsontext.Value(raw), Time: at, Sources: sources.list}
 	if corrects >= 0 {
 		u.Corrects = &corrects
 	}
-	s, err := u.sign(r, signer)
+	s, err := r.Signers(*as).Sign(u)
 	if err != nil {
 		return fmt.Errorf("add %s: nothing appended: %w", pos[0], err)
 	}
@@ -176,27 +174,6 @@ func readArg(e *env, v string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
-// unsigned is an entry as a person writes it, before the tool fills in the
-// author and the recording time and signs it.
-type unsigned struct {
-	Type     string         `json:"type"`
-	Body     jsontext.Value `json:"body"`
-	Time     time.Time      `json:"time,omitzero"`
-	Sources  []entry.Source `json:"sources,omitempty"`
-	Corrects *int64         `json:"corrects,omitempty"`
-	// As names the key that signs this entry, instead of --as.
-	As string `json:"as,omitempty"`
-}
-
-func (u *unsigned) sign(r *record.Record, signer note.Signer) (*entry.Signed, error) {
-	now := r.Log.Now()
-	if u.Time.IsZero() {
-		u.Time = now
-	}
-	return entry.Sign(entry.Entry{Type: u.Type, Body: u.Body, Time: u.Time.UTC(), Recorded: now,
-		Sources: u.Sources, Corrects: u.Corrects}, signer)
-}
-
 // addBatch appends every line of a JSON Lines file as one unit. A line is
 // either a signed entry ({"entry":…,"sig":…}), appended as it is, or an
 // unsigned one ({"type":…,"body":…}), signed with --as.
@@ -211,7 +188,7 @@ func addBatch(ctx context.Context, e *env, dir, file, as string) error {
 	}
 	defer r.Close()
 	var (
-		signers = map[string]note.Signer{}
+		signers = r.Signers(as)
 		entries []*entry.Signed
 		lines   []int
 	)
@@ -223,23 +200,7 @@ func addBatch(ctx context.Context, e *env, dir, file, as string) error {
 			continue
 		}
 		where := fmt.Sprintf("%s line %d", file, n)
-		s, err := batchLine(line, func(name string) (note.Signer, error) {
-			if name == "" {
-				name = as
-			}
-			if name == "" {
-				return nil, errors.New(`an unsigned entry needs --as NAME, or "as" on its line, to sign it`)
-			}
-			if sg, ok := signers[name]; ok {
-				return sg, nil
-			}
-			sg, err := r.Signer(name)
-			if err != nil {
-				return nil, err
-			}
-			signers[name] = sg
-			return sg, nil
-		}, r)
+		s, err := batchLine(line, signers)
 		if err != nil {
 			return fmt.Errorf("%s: nothing appended: %w", where, err)
 		}
@@ -298,7 +259,7 @@ type signedLine struct {
 }
 
 // batchLine decodes one line of a batch file.
-func batchLine(line []byte, signer func(name string) (note.Signer, error), r *record.Record) (*entry.Signed, error) {
+func batchLine(line []byte, signers *record.Signers) (*entry.Signed, error) {
 	var members map[string]jsontext.Value
 	if err := json.Unmarshal(line, &members); err != nil {
 		if !jsontext.Value(line).IsValid() {
@@ -322,17 +283,9 @@ func batchLine(line []byte, signer func(name string) (note.Signer, error), r *re
 		}
 		return s, nil
 	}
-	var u unsigned
-	if err := json.Unmarshal(line, &u, json.RejectUnknownMembers(true)); err != nil {
-		return nil, problem.New(problem.Invalid, "", "unsigned entry: %s (expected type, body, and optionally time, sources, corrects, as)",
-			entry.DescribeJSON(err))
-	}
-	if u.Type == "" {
-		return nil, problem.New(problem.Invalid, "", `unsigned entry has no "type"`)
-	}
-	sg, err := signer(u.As)
+	u, err := record.ParseUnsigned(line)
 	if err != nil {
 		return nil, err
 	}
-	return u.sign(r, sg)
+	return signers.Sign(u)
 }
