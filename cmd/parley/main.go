@@ -49,7 +49,7 @@ func commands() []command {
 		{"show", "show one entry with its signature: show N [--json]", runShow},
 		{"checkpoint", "print the latest signed checkpoint (or --size N)", runCheckpoint},
 		{"proof", "prove: proof inclusion N [--size S] | proof consistency A B | proof check FILE", runProof},
-		{"export", "write the whole record as a bundle: export FILE|-", runExport},
+		{"export", "write the record: export [--format bundle|plover] FILE|-", runExport},
 		{"import", "verify a bundle and load it as a new (read-only) record: import FILE|-", runImport},
 		{"verify", "verify the local record, or a bundle: verify [FILE|-]", runVerify},
 		{"ask", "ask the record: positions, routes, pending, roster, statements, tracks, timeline", runAsk},

@@ -173,10 +173,11 @@ func (f *Fold) Event(c Coding, source, recipient Entity, text string) error {
 		return nil
 	}
 	ev := EventFact{Coding: c, Source: source.Name, Text: text, Type: f.Entry.Type}
+	to := ""
 	if recipient.ID != "" {
-		ev.Recipient = recipient.Name
+		ev.Recipient, to = recipient.Name, recipient.Key()
 	}
-	return f.Fact(FactEvent, source.Key(), recipient.Key(), c.Event, false, ev)
+	return f.Fact(FactEvent, source.Key(), to, c.Event, false, ev)
 }
 
 // StoryFact is one line of the timeline.

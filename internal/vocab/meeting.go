@@ -144,6 +144,7 @@ func (b *MeetingBody) Fold(f *Fold) error {
 	}
 	f.Story("%s", story)
 	if len(attended) >= 2 {
+		// The first attendee hosts; the second makes the visit (CAMEO 042).
 		return f.Event(Coding{Event: "CONSULT", Mode: []string{"visit"}, Context: []string{"diplomatic"}, CAMEO: "042"},
 			attended[1], attended[0], "met in "+b.Place)
 	}

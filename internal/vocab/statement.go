@@ -95,7 +95,7 @@ func (b *StatementBody) Fold(f *Fold) error {
 	if old, ok := f.Dir.Entity(Statement + "/" + id); ok && f.Entry.Corrects == nil {
 		return invalid("statement id %q is taken by entry %d", id, old.Declared)
 	}
-	e, _, err := f.Declare(Statement, id, fmt.Sprintf("%s %s %s", sp.Name, b.Verb, said(b.Quote, b.Paraphrase)), nil, v)
+	e, _, err := f.Declare(Statement, id, fmt.Sprintf("%s %s: %s", sp.Name, b.Verb, said(b.Quote, b.Paraphrase)), nil, v)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (b *StatementBody) Fold(f *Fold) error {
 			return err
 		}
 	}
-	f.Story("%s %s %s [%s]", sp.Name, b.Verb, said(b.Quote, b.Paraphrase), b.Confidence)
+	f.Story("%s %s: %s [%s]", sp.Name, b.Verb, said(b.Quote, b.Paraphrase), b.Confidence)
 	var target Entity
 	for _, a := range about {
 		if a.Kind == Party || a.Kind == Actor {
@@ -122,7 +122,7 @@ func (b *StatementBody) Fold(f *Fold) error {
 	if party.ID == "" {
 		party = sp
 	}
-	return f.Event(verbCoding(b.Verb), party, target, said(b.Quote, b.Paraphrase))
+	return f.Event(verbCoding(b.Verb), party, target, firstOf(b.Quote, b.Paraphrase))
 }
 
 // said is a quote in quotation marks, or a paraphrase.
@@ -130,7 +130,7 @@ func said(quote, paraphrase string) string {
 	if paraphrase == "" {
 		return fmt.Sprintf("%q", quote)
 	}
-	return "that " + paraphrase
+	return paraphrase
 }
 
 // verbCoding codes a statement by its verb where the verb is an act PLOVER
@@ -140,6 +140,8 @@ func verbCoding(verb string) Coding {
 	switch strings.ToLower(verb) {
 	case "accused", "blamed", "charged", "alleged":
 		return Coding{Event: "ACCUSE", Mode: []string{"allege"}, CAMEO: "112"}
+	case "criticized", "criticised", "denounced", "condemned":
+		return Coding{Event: "ACCUSE", Mode: []string{"disapprove"}, CAMEO: "111"}
 	case "rejected", "dismissed", "refused":
 		return Coding{Event: "REJECT", CAMEO: "120"}
 	case "agreed", "accepted":

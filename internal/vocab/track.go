@@ -102,11 +102,19 @@ func (b *TrackBody) Fold(f *Fold) error {
 	a, _ := f.Dir.Entity(v.Parties[0])
 	r, _ := f.Dir.Entity(v.Parties[1])
 	var c Coding
+	// Restoring is an intent (AGREE, CAMEO 033x/031x); active and restored
+	// are the cooperation itself; paused is its reduction (SANCTION 162x).
 	switch {
 	case v.Status == "paused" && v.Kind == "military-aid":
 		c = Coding{Event: "SANCTION", Mode: []string{"discontinue"}, Context: []string{"military"}, CAMEO: "1622"}
+	case v.Status == "paused" && v.Kind == "intelligence":
+		c = Coding{Event: "SANCTION", Mode: []string{"discontinue"}, Context: []string{"intelligence"}, CAMEO: "162"}
 	case v.Status == "paused":
 		c = Coding{Event: "SANCTION", Mode: []string{"discontinue"}, CAMEO: "162"}
+	case v.Status == "restoring" && v.Kind == "military-aid":
+		c = Coding{Event: "AGREE", Context: []string{"military"}, CAMEO: "0332"}
+	case v.Status == "restoring" && v.Kind == "intelligence":
+		c = Coding{Event: "AGREE", Context: []string{"intelligence"}, CAMEO: "0314"}
 	case v.Kind == "military-aid":
 		c = Coding{Event: "AID", Context: []string{"military"}, CAMEO: "072"}
 	case v.Kind == "intelligence":

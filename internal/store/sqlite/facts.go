@@ -31,6 +31,23 @@ const (
 		ORDER BY time DESC, idx DESC, seq DESC LIMIT 1`
 )
 
+// prepared returns the statement for query, prepared once: the queries of
+// facts take a few shapes, and preparing one costs as much as running it.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
 // factsPerInsert is the most facts one INSERT writes (9 parameters each,
 // well under SQLite's limit of 32,766).
 const factsPerInsert = 256
@@ -61,7 +78,7 @@ func (s *Store) Project(ctx context.Context, from, through int64, d store.Derive
 		return fmt.Errorf("project: %w", err)
 	}
 	defer tx.Rollback()
-	if err := putDerived(ctx, tx, from, through, &d); err != nil {
+	if err := s.putDerived(ctx, tx, from, through, &d); err != nil {
 		return fmt.Errorf("project: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -71,7 +88,7 @@ func (s *Store) Project(ctx context.Context, from, through int64, d store.Derive
 }
 
 // putDerived writes d in tx, if the facts reach exactly up to from.
-func putDerived(ctx context.Context, tx *sql.Tx, from, through int64, d *store.Derived) error {
+func (s *Store) putDerived(ctx context.Context, tx *sql.Tx, from, through int64, d *store.Derived) error {
 	var at int64
 	if err := tx.QueryRowContext(ctx, sqlProjected).Scan(&at); err != nil {
 		return err
@@ -98,11 +115,19 @@ func putDerived(ctx context.Context, tx *sql.Tx, from, through int64, d *store.D
 				heads = append(heads, f.Kind, f.Subject, f.Object, f.Tag, t, f.Index, f.Seq)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, insertFacts(n), args...); err != nil {
+		ins, err := s.prepared(ctx, insertFacts(n))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.StmtContext(ctx, ins).ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("facts of entries %d to %d: %w", chunk[0].Index, chunk[n-1].Index, err)
 		}
 		if len(heads) > 0 {
-			if _, err := tx.ExecContext(ctx, upsertHeads(len(heads)/7), heads...); err != nil {
+			up, err := s.prepared(ctx, upsertHeads(len(heads)/7))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.StmtContext(ctx, up).ExecContext(ctx, heads...); err != nil {
 				return fmt.Errorf("heads of entries %d to %d: %w", chunk[0].Index, chunk[n-1].Index, err)
 			}
 		}
@@ -168,7 +193,11 @@ func (s *Store) ResetFacts(ctx context.Context) error {
 // Facts calls fn for each fact q selects.
 func (s *Store) Facts(ctx context.Context, q store.FactQuery, fn func(store.Fact) error) error {
 	query, args := factSQL(q)
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	stmt, err := s.prepared(ctx, query)
+	if err != nil {
+		return fmt.Errorf("read facts: %w", err)
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return fmt.Errorf("read facts: %w", err)
 	}

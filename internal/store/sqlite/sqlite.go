@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -28,6 +29,8 @@ var migrations embed.FS
 type Store struct {
 	db *sql.DB
 	q  statements
+	// stmts holds the prepared statements of facts, by their SQL.
+	stmts sync.Map
 	// The checkpointer copies the WAL into the database file in the
 	// background, so that commits do not pay for it.
 	stop    chan struct{}
@@ -202,6 +205,7 @@ func (s *Store) Close() error {
 			(*p.stmt).Close()
 		}
 	}
+	s.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	return s.db.Close()
 }
 
@@ -242,7 +246,7 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 		}
 	}
 	if b.Derived != nil {
-		if err := putDerived(ctx, tx, b.Start, b.Start+int64(len(b.Leaves)), b.Derived); err != nil {
+		if err := s.putDerived(ctx, tx, b.Start, b.Start+int64(len(b.Leaves)), b.Derived); err != nil {
 			return fmt.Errorf("append facts: %w", err)
 		}
 	}
