@@ -143,7 +143,7 @@ func TestExportPLOVER(t *testing.T) {
 	// A retracted accusation is left out.
 	c.ok("add", "retraction", "--as", "press", "--body", `{"entry":`+strconv.FormatInt(acc.Parley.Index, 10)+`,"reason":"misreported"}`)
 	out, stderr, err = c.run("", "export", "--format", "plover", "-")
-	if err != nil || !strings.Contains(stderr, "exported 11 PLOVER events") {
+	if err != nil || !strings.Contains(stderr, "exported 12 PLOVER events") {
 		t.Fatalf("export after a retraction: %v, stderr %q", err, stderr)
 	}
 	for _, l := range ploverLines(t, out) {
