@@ -133,7 +133,7 @@ func open(ctx context.Context, dir string, cfg tlog.Config) (*Record, error) {
 		r.store.Close()
 		return nil, err
 	}
-	r.Ask = state.NewAsker(r.store)
+	r.Ask = state.NewAsker(r.store, r.Log.Size)
 	return r, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -26,13 +27,63 @@ type Clock struct {
 	KnownAt int64 `json:"known_at,omitzero"`
 }
 
-// Asker answers questions from a store's facts.
+// Asker answers questions from a store's facts. It keeps what answers look
+// up most, entities by key and what each entry rests on, between answers:
+// entries never change, and entities are forgotten whenever the log grows.
 type Asker struct {
-	st store.Store
+	st   store.Store
+	size func() int64
+
+	mu       sync.Mutex
+	sizeSeen int64
+	entities map[string]vocab.Entity
+	bases    map[int64]Basis
 }
 
-// NewAsker returns an Asker over st.
-func NewAsker(st store.Store) *Asker { return &Asker{st: st} }
+// maxCached bounds each cache; a full cache is emptied.
+const maxCached = 100_000
+
+// NewAsker returns an Asker over st; size returns the log's size, so that
+// cached entities are dropped when it grows.
+func NewAsker(st store.Store, size func() int64) *Asker {
+	return &Asker{st: st, size: size, entities: map[string]vocab.Entity{}, bases: map[int64]Basis{}}
+}
+
+func (a *Asker) cachedEntity(key string) (vocab.Entity, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if n := a.size(); n != a.sizeSeen {
+		a.sizeSeen = n
+		clear(a.entities)
+	}
+	e, ok := a.entities[key]
+	return e, ok
+}
+
+func (a *Asker) cacheEntity(key string, e vocab.Entity) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.entities) >= maxCached {
+		clear(a.entities)
+	}
+	a.entities[key] = e
+}
+
+func (a *Asker) cachedBasis(index int64) (Basis, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, ok := a.bases[index]
+	return b, ok
+}
+
+func (a *Asker) cacheBasis(index int64, b Basis) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.bases) >= maxCached {
+		clear(a.bases)
+	}
+	a.bases[index] = b
+}
 
 // A Ref names an entity in an answer: its key and its name.
 type Ref struct {
@@ -87,6 +138,10 @@ func (w *answer) entity(key string) vocab.Entity {
 	if e, ok := w.names[key]; ok {
 		return e
 	}
+	if e, ok := w.a.cachedEntity(key); ok {
+		w.names[key] = e
+		return e
+	}
 	var e vocab.Entity
 	err := w.a.st.Facts(w.ctx, store.FactQuery{Kind: vocab.FactEntity, Subject: key, Latest: true}, func(f store.Fact) error {
 		return json.Unmarshal(f.Data, &e)
@@ -96,6 +151,8 @@ func (w *answer) entity(key string) vocab.Entity {
 	}
 	if e.ID == "" {
 		e.Name = key
+	} else {
+		w.a.cacheEntity(key, e)
 	}
 	w.names[key] = e
 	return e
@@ -121,6 +178,10 @@ func (w *answer) basis(index int64) Basis {
 	if b, ok := w.bases[index]; ok {
 		return b
 	}
+	if b, ok := w.a.cachedBasis(index); ok {
+		w.bases[index] = b
+		return b
+	}
 	b := Basis{Index: index}
 	err := w.a.st.Leaves(w.ctx, index, index+1, func(l store.Leaf) error {
 		s, err := entry.Parse(l.Data, 0)
@@ -132,6 +193,9 @@ func (w *answer) basis(index int64) Basis {
 	})
 	if err != nil && w.err == nil {
 		w.err = err
+	}
+	if err == nil && b.Author != "" {
+		w.a.cacheBasis(index, b)
 	}
 	w.bases[index] = b
 	return b

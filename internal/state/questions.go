@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"slices"
 	"sort"
 	"time"
 
@@ -82,7 +81,6 @@ func (a *Asker) Positions(ctx context.Context, c Clock, proposal string) (Positi
 		if ps.Basis.Author == "" && c != (Clock{}) {
 			continue // not yet on the record at that time
 		}
-		judged := []string{key}
 		err = facts(w, store.FactQuery{Kind: vocab.FactPosition, Subject: key, Latest: true}, func(f store.Fact, v *vocab.PositionFact) error {
 			row := PositionRow{Party: w.ref(v.Party), Stance: v.Stance, Conditions: v.Conditions, Since: f.Time, Basis: w.basis(f.Index)}
 			if v.Statement != "" {
@@ -91,7 +89,6 @@ func (a *Asker) Positions(ctx context.Context, c Clock, proposal string) (Positi
 					return err
 				}
 				row.Statement = s
-				judged = append(judged, v.Statement)
 			}
 			if v.Counter != "" {
 				r := w.ref(v.Counter)
@@ -103,24 +100,17 @@ func (a *Asker) Positions(ctx context.Context, c Clock, proposal string) (Positi
 		if err != nil {
 			return out, err
 		}
-		// Statements about the proposal may be judged too.
-		err = facts(w, store.FactQuery{Kind: vocab.FactStatement, Subject: key}, func(f store.Fact, v *vocab.StatementView) error {
-			if !slices.Contains(judged, v.Key) {
-				judged = append(judged, v.Key)
+		// Judgements of the proposal, and of statements about it.
+		seen := map[int64]bool{}
+		err = facts(w, store.FactQuery{Kind: vocab.FactAssessment, Subject: key}, func(f store.Fact, v *vocab.AssessmentFact) error {
+			if !seen[f.Index] {
+				seen[f.Index] = true
+				ps.Assessments = append(ps.Assessments, AssessedRow{By: w.ref(v.By), Of: w.ref(v.Of), Words: v.Words, Tone: v.Tone, Time: f.Time, Basis: w.basis(f.Index)})
 			}
 			return nil
 		})
 		if err != nil {
 			return out, err
-		}
-		for _, j := range judged {
-			err := facts(w, store.FactQuery{Kind: vocab.FactAssessment, Subject: j}, func(f store.Fact, v *vocab.AssessmentFact) error {
-				ps.Assessments = append(ps.Assessments, AssessedRow{By: w.ref(v.By), Of: w.ref(v.Of), Words: v.Words, Tone: v.Tone, Time: f.Time, Basis: w.basis(f.Index)})
-				return nil
-			})
-			if err != nil {
-				return out, err
-			}
 		}
 		sort.Slice(ps.Positions, func(i, j int) bool { return ps.Positions[i].Party.Name < ps.Positions[j].Party.Name })
 		out.Proposals = append(out.Proposals, ps)

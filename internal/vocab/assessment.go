@@ -70,8 +70,24 @@ func (b *AssessmentBody) Fold(f *Fold) error {
 		}
 		v.Statement = s.Key()
 	}
-	if err := f.Fact(FactAssessment, of.Key(), by.Key(), b.Tone, false, v); err != nil {
-		return err
+	// A judgement of a statement about a proposal is also filed under the
+	// proposal, so that the proposal's standing shows it.
+	subjects := []string{of.Key()}
+	if of.Kind == Statement {
+		var sv StatementView
+		if err := ViewOf(of, &sv); err != nil {
+			return err
+		}
+		for _, a := range sv.About {
+			if strings.HasPrefix(a, Proposal+"/") {
+				subjects = append(subjects, a)
+			}
+		}
+	}
+	for _, subj := range subjects {
+		if err := f.Fact(FactAssessment, subj, by.Key(), b.Tone, false, v); err != nil {
+			return err
+		}
 	}
 	q := make([]string, len(b.Words))
 	for i, w := range b.Words {
