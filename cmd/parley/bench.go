@@ -15,6 +15,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	sizes := fs.String("proof-sizes", "", "comma-separated tree sizes for proof latency (default 1000000,10000000)")
 	appends := fs.Int("appends", 0, "entries appended in each append test (default 200000)")
 	clients := fs.Int("clients", 0, "concurrent appenders (default 64)")
+	projected := fs.Int64("projected", 0, "entries in the generated negotiation the projections are measured on (default 1000000)")
+	asks := fs.Int("asks", 0, "times each question is asked, now and as of a past time (default 200)")
+	steps := fs.String("steps", "", "run only these steps, comma-separated: crypto, appends, bundles, proofs, projections")
 	scratch := fs.String("scratch", "", "directory for the run's databases and bundles (default: the system's temporary directory; the full run needs about 7 GB)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
@@ -40,6 +43,17 @@ func runBench(ctx context.Context, e *env, args []string) error {
 				return usageErr("bench: --proof-sizes: %q is not a tree size", s)
 			}
 			cfg.ProofSizes = append(cfg.ProofSizes, n)
+		}
+	}
+	if *projected > 0 {
+		cfg.Projected = *projected
+	}
+	if *asks > 0 {
+		cfg.Asks = *asks
+	}
+	if *steps != "" {
+		for _, s := range strings.Split(*steps, ",") {
+			cfg.Steps = append(cfg.Steps, strings.TrimSpace(s))
 		}
 	}
 	cfg.Dir = *scratch

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -48,6 +49,16 @@ type Config struct {
 	Clients int
 	// Batch is the number of entries per call in the batch append test (default 100).
 	Batch int
+	// Projected is the size of the generated negotiation the projections
+	// are measured on (default 1,000,000).
+	Projected int64
+	// Asks is how many times each question is asked, now and in the past
+	// (default 200).
+	Asks int
+	// Steps, if set, names the steps to run: crypto, appends, bundles,
+	// proofs, projections. The appends step needs crypto's verify rate for
+	// its ratio, and runs it if asked for alone.
+	Steps []string
 	// CryptoTime is how long each Ed25519 and SHA-256 rate is measured (default 2s).
 	CryptoTime time.Duration
 	// Progress, if set, receives a status line now and then (the command
@@ -69,6 +80,8 @@ func Quick() Config {
 		Clients:    64,
 		Batch:      100,
 		CryptoTime: 500 * time.Millisecond,
+		Projected:  20_000,
+		Asks:       50,
 	}
 }
 
@@ -91,6 +104,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Batch == 0 {
 		c.Batch = 100
 	}
+	if c.Projected == 0 {
+		c.Projected = 1_000_000
+	}
+	if c.Asks == 0 {
+		c.Asks = 200
+	}
 	if c.CryptoTime == 0 {
 		c.CryptoTime = 2 * time.Second
 	}
@@ -100,8 +119,15 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.Entries < 1000:
 		return c, fmt.Errorf("bench: the bundle must have at least 1,000 entries, not %d", c.Entries)
-	case c.Proofs < 1 || c.Appends < 1 || c.Clients < 1 || c.Batch < 1 || c.CryptoTime < 0:
+	case c.Projected < 1000:
+		return c, fmt.Errorf("bench: the generated negotiation must have at least 1,000 entries, not %d", c.Projected)
+	case c.Proofs < 1 || c.Asks < 1 || c.Appends < 1 || c.Clients < 1 || c.Batch < 1 || c.CryptoTime < 0:
 		return c, errors.New("bench: proofs, appends, clients and batch must be positive")
+	}
+	for _, s := range c.Steps {
+		if !slices.Contains(stepNames, s) {
+			return c, fmt.Errorf("bench: no step %q (the steps are %s)", s, strings.Join(stepNames, ", "))
+		}
 	}
 	for _, n := range c.ProofSizes {
 		if n < 2 {
@@ -136,12 +162,20 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 		name string
 		run  func() error
 	}{
-		{"crypto rates", func() error { return measureCrypto(ctx, cfg, c, r) }},
+		{"crypto", func() error { return measureCrypto(ctx, cfg, c, r) }},
 		{"appends", func() error { return measureAppends(ctx, cfg, c, dir, r) }},
-		{"bundle verification", func() error { return measureBundles(ctx, cfg, c, dir, r) }},
+		{"bundles", func() error { return measureBundles(ctx, cfg, c, dir, r) }},
 		{"proofs", func() error { return measureProofs(ctx, cfg, c, dir, r) }},
+		{"projections", func() error { return measureProjections(ctx, cfg, dir, r) }},
+	}
+	want := func(name string) bool {
+		return len(cfg.Steps) == 0 || slices.Contains(cfg.Steps, name) ||
+			(name == "crypto" && slices.Contains(cfg.Steps, "appends"))
 	}
 	for _, s := range steps {
+		if !want(s.name) {
+			continue
+		}
 		m := startCPU()
 		err := s.run()
 		if share, ok := m.others(); ok {
@@ -153,6 +187,9 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 	}
 	return nil
 }
+
+// stepNames are the steps a run may be limited to.
+var stepNames = []string{"crypto", "appends", "bundles", "proofs", "projections"}
 
 // A figure is one line of the report.
 type figure struct {

@@ -66,6 +66,8 @@ func TestRunQuick(t *testing.T) {
 		Clients:    8,
 		Batch:      50,
 		CryptoTime: 50 * time.Millisecond,
+		Projected:  1000,
+		Asks:       3,
 	}
 	if testing.Verbose() {
 		cfg.Progress = &stamped{w: os.Stderr, start: time.Now()}
@@ -102,6 +104,12 @@ func TestRunQuick(t *testing.T) {
 		{`inclusion proof p99, 2,000 entries`, 0.1, 1e6},
 		{`consistency proof p50, 2,000 entries`, 0.1, 1e6},
 		{`consistency proof p99, 2,000 entries`, 0.1, 1e6},
+		{`generated entries signed, appended and folded, 1,000`, 1, 1e7},
+		{`projection rebuild, 1,005 entries`, 1, 1e8},
+		{`ask positions now p50/p99, 1,005 entries`, 1, 1e7},
+		{`ask pending as of a past time p50/p99, 1,005 entries`, 1, 1e7},
+		{`ask timeline now p50/p99, 1,005 entries`, 1, 1e7},
+		{`database size, 1,005 entries`, 0.01, 1e4},
 	} {
 		re := regexp.MustCompile(`^` + f.name + `$`)
 		found := false

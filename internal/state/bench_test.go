@@ -3,6 +3,7 @@ package state_test
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"path/filepath"
 	"testing"
 
@@ -56,8 +57,10 @@ func generated(tb testing.TB, n int) *record.Record {
 	return r
 }
 
+var benchEntries = flag.Int("bench-entries", 5000, "entries in the generated record the benchmarks use")
+
 func BenchmarkRebuild(b *testing.B) {
-	r := generated(b, 5000)
+	r := generated(b, *benchEntries)
 	b.ResetTimer()
 	for range b.N {
 		if err := r.Rebuild(b.Context(), nil); err != nil {
@@ -68,7 +71,7 @@ func BenchmarkRebuild(b *testing.B) {
 }
 
 func BenchmarkAsk(b *testing.B) {
-	r := generated(b, 5000)
+	r := generated(b, *benchEntries)
 	ctx := b.Context()
 	for _, q := range []struct {
 		name string

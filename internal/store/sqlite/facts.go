@@ -23,10 +23,11 @@ const (
 	// The keys whose head was a fact of a voided entry.
 	sqlVoidedHeads = `SELECT kind, subject, object FROM heads WHERE idx = ?`
 	sqlDeleteHead  = `DELETE FROM heads WHERE kind = ? AND subject = ? AND object = ?`
-	// The head of a key is its latest fact of an entry not voided.
+	// The head of a key is its latest fact of an entry not voided. ("+object"
+	// keeps SQLite on the subject's index: many facts share an empty object.)
 	sqlRecomputeHead = `INSERT INTO heads (kind, subject, object, tag, time, idx, seq)
 		SELECT kind, subject, object, tag, time, idx, seq FROM facts f
-		WHERE kind = ? AND subject = ? AND object = ? AND latest = 1
+		WHERE kind = ? AND subject = ? AND +object = ? AND latest = 1
 		AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.target = f.idx)
 		ORDER BY time DESC, idx DESC, seq DESC LIMIT 1`
 )
@@ -249,7 +250,11 @@ func factSQL(q store.FactQuery) (string, []any) {
 		if q.Subject != "" {
 			add(p+"subject = ?", q.Subject)
 		}
-		if q.Object != "" {
+		if q.Object != "" && q.Subject != "" {
+			// The subject narrows more than the object (which may be
+			// empty for many facts): keep the planner on facts_by_subject.
+			add("+"+p+"object = ?", q.Object)
+		} else if q.Object != "" {
 			add(p+"object = ?", q.Object)
 		}
 	}

@@ -85,9 +85,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// Set on every connection. Besides durability, they make reads cheaper:
 	// a memory map of the first 1 GiB of the file (no system call per page
 	// read) and a page cache of up to 64 MiB (the default is 2 MiB), which
-	// keeps the upper levels of the B-trees that every read descends.
+	// keeps the upper levels of the B-trees that every read descends. Temporary
+	// tables and statement journals (a multi-row upsert writes one) stay in
+	// memory rather than in files written with a system call per page.
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(30000)", "foreign_keys(1)",
-		"mmap_size(1073741824)", "cache_size(-65536)", "wal_autocheckpoint(0)"} {
+		"mmap_size(1073741824)", "cache_size(-65536)", "wal_autocheckpoint(0)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

@@ -12,9 +12,11 @@ CREATE TABLE facts (
     data    BLOB    NOT NULL,
     PRIMARY KEY (idx, seq)
 );
-CREATE INDEX facts_by_subject ON facts (kind, subject, object, time);
-CREATE INDEX facts_by_object ON facts (kind, object, time);
-CREATE INDEX facts_by_time ON facts (kind, time);
+-- Each index hands rows over in the order answers want them (time, then
+-- entry), so that the planner never trades a narrow search for a sort.
+CREATE INDEX facts_by_subject ON facts (kind, subject, time, idx, seq);
+CREATE INDEX facts_by_object ON facts (kind, object, time, idx, seq);
+CREATE INDEX facts_by_time ON facts (kind, time, idx, seq);
 
 -- heads holds, for each key of latest-only facts, the fact that holds now.
 CREATE TABLE heads (
@@ -29,6 +31,7 @@ CREATE TABLE heads (
 ) WITHOUT ROWID;
 CREATE INDEX heads_by_tag ON heads (kind, tag);
 CREATE INDEX heads_by_object ON heads (kind, object);
+CREATE INDEX heads_by_entry ON heads (idx);  -- the heads an entry's voiding moves
 
 CREATE TABLE voids (
     target INTEGER PRIMARY KEY,  -- the entry whose facts no longer hold
