@@ -376,3 +376,34 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A correction replaces what it corrects, wherever it points: a position
+// recorded against the wrong party is corrected to the right one, and the
+// wrong party's stance reverts to what it was before.
+func TestCorrectionMovesAnUpdate(t *testing.T) {
+	r := seeded(t)
+	pos, err := r.Ask.Positions(t.Context(), state.Clock{}, "ceasefire-30-day")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var russia int64
+	for _, row := range pos.Proposals[0].Positions {
+		if row.Party.Key == "party/russia" {
+			russia = row.Basis.Index
+		}
+	}
+	if err := appendAs(t, r, "press", "position", `{"party":"united-states","proposal":"ceasefire-30-day","stance":"accepts"}`, &russia); err != nil {
+		t.Fatal(err)
+	}
+	got := stanceOf(t, r, state.Clock{})
+	if _, ok := got["Russia"]; ok || got["United States"] != vocab.Accepts || got["Ukraine"] != vocab.Accepts {
+		t.Errorf("after moving entry %d to the United States: %v, want Ukraine and the United States accepting, Russia with no position", russia, got)
+	}
+	before := dump(t, r.Store())
+	if err := r.Rebuild(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if after := dump(t, r.Store()); after != before {
+		t.Errorf("rebuilt state differs:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
