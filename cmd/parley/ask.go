@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,32 +14,26 @@ import (
 	"parley/internal/vocab"
 )
 
-// questions are what `parley ask` answers.
-var questions = []struct{ name, usage string }{
-	{"positions", "positions [PROPOSAL]: every party's position on a proposal, with conditions and the statement behind it"},
-	{"routes", "routes [--from ACTOR] [--to ACTOR]: messages and their relay chains, hop by hop"},
-	{"pending", "pending: open actions, what each waits on, which are ready now"},
-	{"roster", "roster [TALKS]: who takes part, who is absent, exclusion requests and whether decided"},
-	{"statements", "statements [--by ACTOR] [--about X] [--confidence C,...]: who said what, verbatim"},
-	{"tracks", "tracks: each bilateral track and its status history"},
-	{"timeline", "timeline [--from T] [--to T]: everything in order, as a story"},
-}
-
 func runAsk(ctx context.Context, e *env, args []string) error {
 	fs, dir := flags(e, "ask")
-	asOf := fs.String("as-of", "", "ask about the world at this time (a date means its end)")
-	knownAt := fs.String("known-at", "", "ask what the record said at this time, or at log size #N")
+	q := state.Query{Params: map[string]string{}}
+	fs.StringVar(&q.AsOf, "as-of", "", "ask about the world at this time (a date means its end)")
+	fs.StringVar(&q.KnownAt, "known-at", "", "ask what the record said at this time, or at log size #N")
 	asJSON := fs.Bool("json", false, "print the answer as JSON")
-	limit := fs.Int("limit", 0, "answer at most this many rows (statements: 100, timeline: 1000 by default)")
-	from := fs.String("from", "", "routes: the sender; timeline: the earliest time")
-	to := fs.String("to", "", "routes: the recipient; timeline: the latest time")
-	by := fs.String("by", "", "statements: the speaker")
-	about := fs.String("about", "", "statements: what they are about")
-	conf := fs.String("confidence", "", "statements: confirmed, reported, alleged (comma-separated)")
+	fs.IntVar(&q.Limit, "limit", 0, "answer at most this many rows (statements: 100, timeline: 1000 by default)")
+	for _, p := range []struct{ name, usage string }{
+		{"from", "routes: the sender; timeline: the earliest time"},
+		{"to", "routes: the recipient; timeline: the latest time"},
+		{"by", "statements: the speaker"},
+		{"about", "statements: what they are about"},
+		{"confidence", "statements: confirmed, reported, alleged (comma-separated)"},
+	} {
+		fs.Func(p.name, p.usage, func(v string) error { q.Params[p.name] = v; return nil })
+	}
 	fs.Usage = func() {
 		fmt.Fprintln(e.stdout, "usage: parley ask QUESTION [ARG] [flags]\n\nquestions:")
-		for _, q := range questions {
-			fmt.Fprintf(e.stdout, "  %s\n", q.usage)
+		for _, q := range state.Questions {
+			fmt.Fprintf(e.stdout, "  %s\n", q.Usage)
 		}
 		fmt.Fprintln(e.stdout, "\nflags:")
 		fs.SetOutput(e.stdout)
@@ -52,121 +44,66 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	q, arg := pos[0], ""
+	q.Question = pos[0]
 	if len(pos) == 2 {
-		arg = pos[1]
+		q.Arg = pos[1]
 	}
-	known := false
-	for _, x := range questions {
-		known = known || x.name == q
-	}
-	if !known {
-		names := make([]string, len(questions))
-		for i, x := range questions {
-			names[i] = x.name
+	if _, ok := state.QuestionNamed(q.Question); !ok {
+		names := make([]string, len(state.Questions))
+		for i, x := range state.Questions {
+			names[i] = x.Name
 		}
-		return usageErr("ask: unknown question %q (one of %s)", q, strings.Join(names, ", "))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	allowed := map[string][]string{"routes": {"from", "to"}, "statements": {"by", "about", "confidence"}, "timeline": {"from", "to"}}
-	for _, f := range []string{"from", "to", "by", "about", "confidence"} {
-		if set[f] && !contains(allowed[q], f) {
-			return usageErr("ask %s: --%s does not apply to this question", q, f)
-		}
-	}
-	if arg != "" && q != "positions" && q != "roster" {
-		return usageErr("ask %s takes no argument (got %q)", q, arg)
-	}
-	r, err := record.Open(ctx, *dir)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	var c state.Clock
-	if *asOf != "" {
-		if c.AsOf, err = endOf(*asOf); err != nil {
-			return usageErr("ask: --as-of: %v", err)
-		}
-	}
-	if *knownAt != "" {
-		if n, ok := strings.CutPrefix(*knownAt, "#"); ok {
-			size, err := strconv.ParseInt(n, 10, 64)
-			if err != nil || size < 1 {
-				return usageErr("ask: --known-at %q: a log size is #N with N at least 1", *knownAt)
-			}
-			if size > r.Log.Size() {
-				return problem.New(problem.NotFound, "--known-at", "the record has %d entries, not %d", r.Log.Size(), size)
-			}
-			c.KnownAt = size
-		} else {
-			t, err := endOf(*knownAt)
-			if err != nil {
-				return usageErr("ask: --known-at: %v", err)
-			}
-			if c.KnownAt, err = state.SizeAt(ctx, r.Store(), t); err != nil {
-				return err
-			}
-		}
+		return usageErr("ask: unknown question %q (one of %s)", q.Question, strings.Join(names, ", "))
 	}
 	var answer any
-	var text func(w io.Writer, v any)
-	switch q {
-	case "positions":
-		answer, err = r.Ask.Positions(ctx, c, arg)
-		text = printPositions
-	case "routes":
-		answer, err = r.Ask.Routes(ctx, c, *from, *to, *limit)
-		text = printRoutes
-	case "pending":
-		answer, err = r.Ask.Pending(ctx, c, *limit)
-		text = printPending
-	case "roster":
-		answer, err = r.Ask.Roster(ctx, c, arg)
-		text = printRoster
-	case "statements":
-		var cs []string
-		if *conf != "" {
-			for _, x := range strings.Split(*conf, ",") {
-				x = strings.TrimSpace(x)
-				if !contains(vocab.Confidences, x) {
-					return usageErr("ask statements: --confidence %q: one of %s", x, strings.Join(vocab.Confidences, ", "))
-				}
-				cs = append(cs, x)
-			}
-		}
-		answer, err = r.Ask.Statements(ctx, c, state.StatementFilter{By: *by, About: *about, Confidence: cs, Limit: *limit})
-		text = printStatements
-	case "tracks":
-		answer, err = r.Ask.Tracks(ctx, c)
-		text = printTracks
-	case "timeline":
-		var start time.Time
-		if *from != "" {
-			if start, err = parseTime(*from); err != nil {
-				return usageErr("ask timeline: --from: %v", err)
-			}
-		}
-		if *to != "" {
-			end, err := endOf(*to)
-			if err != nil {
-				return usageErr("ask timeline: --to: %v", err)
-			}
-			if c.AsOf.IsZero() || end.Before(c.AsOf) {
-				c.AsOf = end
-			}
-		}
-		answer, err = r.Ask.Timeline(ctx, c, start, *limit)
-		text = printTimeline
+	if e.server != "" {
+		answer, err = askServer(ctx, e, q)
+	} else {
+		answer, err = askLocal(ctx, *dir, q)
 	}
 	if err != nil {
-		return fmt.Errorf("ask %s: %w", q, err)
+		if k := problem.KindOf(err); k == problem.Invalid {
+			return usageErr("ask %s: %v", q.Question, err)
+		}
+		return fmt.Errorf("ask %s: %w", q.Question, err)
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, answer)
 	}
-	text(e.stdout, answer)
+	printAnswer(e.stdout, answer)
 	return nil
+}
+
+// askLocal answers a query from the record in dir.
+func askLocal(ctx context.Context, dir string, q state.Query) (any, error) {
+	r, err := record.Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Ask.Answer(ctx, q, func(n string) string { return "--" + n })
+}
+
+// printAnswer prints an answer as a readable table.
+func printAnswer(w io.Writer, answer any) {
+	switch a := answer.(type) {
+	case state.Positions:
+		printPositions(w, a)
+	case state.Routes:
+		printRoutes(w, a)
+	case state.Pending:
+		printPending(w, a)
+	case state.Roster:
+		printRoster(w, a)
+	case state.Statements:
+		printStatements(w, a)
+	case state.Tracks:
+		printTracks(w, a)
+	case state.Timeline:
+		printTimeline(w, a)
+	default:
+		fmt.Fprintf(w, "%v\n", a)
+	}
 }
 
 func contains(ss []string, s string) bool {
@@ -176,15 +113,6 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// endOf reads a time; a bare date means the end of that day, so that "as of
-// 2025-03-11" includes what happened on the 11th.
-func endOf(v string) (time.Time, error) {
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		return t.Add(24*time.Hour - time.Nanosecond), nil
-	}
-	return parseTime(v)
 }
 
 // clockLine says when an answer is placed in time.

@@ -77,12 +77,12 @@ func TestAskBadInput(t *testing.T) {
 		args []string
 	}{
 		{2, `unknown question "positons"`, []string{"ask", "positons"}},
-		{2, "--by does not apply", []string{"ask", "positions", "--by", "putin"}},
+		{2, "--by: does not apply to the question positions", []string{"ask", "positions", "--by", "putin"}},
 		{2, "takes no argument", []string{"ask", "pending", "x"}},
 		{2, "--as-of", []string{"ask", "positions", "--as-of", "yesterday"}},
 		{2, "a log size is #N", []string{"ask", "positions", "--known-at", "#x"}},
 		{1, "the record has 40 entries, not 999", []string{"ask", "positions", "--known-at", "#999"}},
-		{2, `--confidence "sure"`, []string{"ask", "statements", "--confidence", "sure"}},
+		{2, `--confidence: "sure": one of confirmed`, []string{"ask", "statements", "--confidence", "sure"}},
 		{1, `no proposal called "peace" is on the record`, []string{"ask", "positions", "peace"}},
 		{1, `no actor called "Lavrov"`, []string{"ask", "routes", "--from", "Lavrov"}},
 		{1, `"party" names "russa", but no party`, []string{"add", "position", "--as", "press", "--body", `{"party":"russa","proposal":"ceasefire-30-day","stance":"accepts"}`}},

@@ -31,6 +31,10 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// server is the URL of a parley server to run the command against
+	// (--server, or PARLEY_SERVER), "" for the local record; token is the
+	// API token sent to it (--token, or PARLEY_TOKEN).
+	server, token string
 }
 
 // A command is one verb of the CLI.
@@ -63,7 +67,28 @@ func commands() []command {
 
 // run is the whole program, callable from tests.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr,
+		server: getenv("PARLEY_SERVER"), token: getenv("PARLEY_TOKEN")}
+	// Global flags come before the command.
+	for len(args) > 1 && strings.HasPrefix(args[1], "--") {
+		name, v, ok := strings.Cut(strings.TrimPrefix(args[1], "--"), "=")
+		if name != "server" && name != "token" {
+			break
+		}
+		n := 2
+		if !ok {
+			if len(args) < 3 {
+				return usageErr("--%s needs a value", name)
+			}
+			v, n = args[2], 3
+		}
+		if name == "server" {
+			e.server = v
+		} else {
+			e.token = v
+		}
+		args = append(args[:1:1], args[n:]...)
+	}
 	if len(args) < 2 || args[1] == "help" || args[1] == "-h" || args[1] == "--help" {
 		usage(stdout)
 		if len(args) < 2 {
@@ -85,6 +110,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: parley COMMAND [flags] [args]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every command takes --dir DIR (default $PARLEY_DIR, else ./parley-data).")
+	fmt.Fprintln(w, "With --server URL (or $PARLEY_SERVER) before the command, add, ask, verify and export")
+	fmt.Fprintln(w, "run against a parley server, with the API token --token (or $PARLEY_TOKEN); keys stay here.")
 	fmt.Fprintln(w)
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)

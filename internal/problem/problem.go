@@ -20,10 +20,15 @@ const (
 	Invalid      Kind = "invalid"      // the input is malformed or fails validation
 	NotFound     Kind = "not-found"    // the thing asked for does not exist
 	Unauthorized Kind = "unauthorized" // the author's key is unknown or revoked
-	TooLarge     Kind = "too-large"    // the input exceeds a configured limit
-	Conflict     Kind = "conflict"     // the request conflicts with the record's state
-	Tampered     Kind = "tampered"     // a signature, hash or proof does not check
-	Internal     Kind = "internal"     // a fault on our side, not the caller's
+	// Unauthenticated: the caller did not say who they are, or the session
+	// or token they gave is not (or no longer) valid.
+	Unauthenticated Kind = "unauthenticated"
+	Forbidden       Kind = "forbidden"    // the caller is known but their role does not allow it
+	RateLimited     Kind = "rate-limited" // too many attempts: wait, then try again
+	TooLarge        Kind = "too-large"    // the input exceeds a configured limit
+	Conflict        Kind = "conflict"     // the request conflicts with the record's state
+	Tampered        Kind = "tampered"     // a signature, hash or proof does not check
+	Internal        Kind = "internal"     // a fault on our side, not the caller's
 )
 
 // Error is a refusal. Where names the place, such as "entry 12" or

@@ -25,7 +25,7 @@ func SizeAt(ctx context.Context, st store.Store, t time.Time) (int64, error) {
 		return 0, err
 	}
 	if size < 0 {
-		return 0, problem.New(problem.NotFound, "--known-at", "the record did not exist yet at %s", t.Format(time.RFC3339))
+		return 0, problem.New(problem.NotFound, "", "the record did not exist yet at %s", t.Format(time.RFC3339))
 	}
 	return size, nil
 }

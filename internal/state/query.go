@@ -1,0 +1,188 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"parley/internal/problem"
+	"parley/internal/vocab"
+)
+
+// A Question is one of the questions the record answers, with the
+// parameters it takes besides the two clocks and the limit.
+type Question struct {
+	Name  string
+	Usage string
+	// Arg names the question's one optional argument ("proposal"), if any.
+	Arg string
+	// Params are the filters it takes.
+	Params []string
+}
+
+// Questions are what `parley ask` and GET /api/v1/ask/{question} answer.
+var Questions = []Question{
+	{"positions", "positions [PROPOSAL]: every party's position on a proposal, with conditions and the statement behind it", "proposal", nil},
+	{"routes", "routes [--from ACTOR] [--to ACTOR]: messages and their relay chains, hop by hop", "", []string{"from", "to"}},
+	{"pending", "pending: open actions, what each waits on, which are ready now", "", nil},
+	{"roster", "roster [TALKS]: who takes part, who is absent, exclusion requests and whether decided", "talks", nil},
+	{"statements", "statements [--by ACTOR] [--about X] [--confidence C,...]: who said what, verbatim", "", []string{"by", "about", "confidence"}},
+	{"tracks", "tracks: each bilateral track and its status history", "", nil},
+	{"timeline", "timeline [--from T] [--to T]: everything in order, as a story", "", []string{"from", "to"}},
+}
+
+// QuestionNamed returns the question called name.
+func QuestionNamed(name string) (Question, bool) {
+	i := slices.IndexFunc(Questions, func(q Question) bool { return q.Name == name })
+	if i < 0 {
+		return Question{}, false
+	}
+	return Questions[i], true
+}
+
+// A Query is a question as a person or a program asks it: every value as
+// typed, checked and read by Answer. The CLI and the HTTP API both ask
+// through it, so they take the same parameters and refuse the same way.
+type Query struct {
+	Question string
+	// Arg is the question's argument: the proposal, or the talks.
+	Arg string
+	// AsOf is a time or a date (its end); KnownAt is a time, a date, or a
+	// log size "#N".
+	AsOf, KnownAt string
+	// Params holds the filters: from, to, by, about, confidence.
+	Params map[string]string
+	Limit  int
+}
+
+// Flag names a parameter the way the asker wrote it ("--from" on the CLI,
+// "from" over HTTP).
+type Flag func(name string) string
+
+// Answer checks the query and answers it. Refusals are problems placed at the
+// parameter (named by flag) that was wrong.
+func (a *Asker) Answer(ctx context.Context, q Query, flag Flag) (any, error) {
+	if flag == nil {
+		flag = func(n string) string { return n }
+	}
+	qu, ok := QuestionNamed(q.Question)
+	if !ok {
+		names := make([]string, len(Questions))
+		for i, x := range Questions {
+			names[i] = x.Name
+		}
+		return nil, problem.New(problem.NotFound, "", "unknown question %q (one of %s)", q.Question, strings.Join(names, ", "))
+	}
+	for name, v := range q.Params {
+		if v != "" && !slices.Contains(qu.Params, name) {
+			return nil, problem.New(problem.Invalid, flag(name), "does not apply to the question %s", qu.Name)
+		}
+	}
+	if q.Arg != "" && qu.Arg == "" {
+		return nil, problem.New(problem.Invalid, "", "%s takes no argument (got %q)", qu.Name, q.Arg)
+	}
+	if q.Limit < 0 {
+		return nil, problem.New(problem.Invalid, flag("limit"), "%d: a limit is a positive number of rows", q.Limit)
+	}
+	var c Clock
+	var err error
+	if q.AsOf != "" {
+		if c.AsOf, err = EndOf(q.AsOf); err != nil {
+			return nil, problem.New(problem.Invalid, flag("as-of"), "%v", err)
+		}
+	}
+	if q.KnownAt != "" {
+		if c.KnownAt, err = a.knownAt(ctx, q.KnownAt, flag("known-at")); err != nil {
+			return nil, err
+		}
+	}
+	p := q.Params
+	switch qu.Name {
+	case "positions":
+		return a.Positions(ctx, c, q.Arg)
+	case "routes":
+		return a.Routes(ctx, c, p["from"], p["to"], q.Limit)
+	case "pending":
+		return a.Pending(ctx, c, q.Limit)
+	case "roster":
+		return a.Roster(ctx, c, q.Arg)
+	case "statements":
+		var cs []string
+		if p["confidence"] != "" {
+			for _, x := range strings.Split(p["confidence"], ",") {
+				x = strings.TrimSpace(x)
+				if !slices.Contains(vocab.Confidences, x) {
+					return nil, problem.New(problem.Invalid, flag("confidence"), "%q: one of %s", x, strings.Join(vocab.Confidences, ", "))
+				}
+				cs = append(cs, x)
+			}
+		}
+		return a.Statements(ctx, c, StatementFilter{By: p["by"], About: p["about"], Confidence: cs, Limit: q.Limit})
+	case "tracks":
+		return a.Tracks(ctx, c)
+	case "timeline":
+		var start time.Time
+		if p["from"] != "" {
+			if start, err = ParseTime(p["from"]); err != nil {
+				return nil, problem.New(problem.Invalid, flag("from"), "%v", err)
+			}
+		}
+		if p["to"] != "" {
+			end, err := EndOf(p["to"])
+			if err != nil {
+				return nil, problem.New(problem.Invalid, flag("to"), "%v", err)
+			}
+			if c.AsOf.IsZero() || end.Before(c.AsOf) {
+				c.AsOf = end
+			}
+		}
+		return a.Timeline(ctx, c, start, q.Limit)
+	}
+	return nil, fmt.Errorf("question %s has no answer", qu.Name)
+}
+
+// knownAt reads a recording clock: "#N" (a log size) or a time.
+func (a *Asker) knownAt(ctx context.Context, v, where string) (int64, error) {
+	if n, ok := strings.CutPrefix(v, "#"); ok {
+		size, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || size < 1 {
+			return 0, problem.New(problem.Invalid, where, "%q: a log size is #N with N at least 1", v)
+		}
+		if have := a.size(); size > have {
+			return 0, problem.New(problem.NotFound, where, "the record has %d entries, not %d", have, size)
+		}
+		return size, nil
+	}
+	t, err := EndOf(v)
+	if err != nil {
+		return 0, problem.New(problem.Invalid, where, "%v", err)
+	}
+	n, err := SizeAt(ctx, a.st, t)
+	if err != nil {
+		return 0, problem.At(where, err)
+	}
+	return n, nil
+}
+
+// ParseTime reads a time in RFC 3339 or a date (its start).
+func ParseTime(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: use RFC 3339 (2025-03-11T14:00:00Z) or a date (2025-03-11)", v)
+}
+
+// EndOf reads a time; a bare date means the end of that day, so that "as of
+// 2025-03-11" includes what happened on the 11th.
+func EndOf(v string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t.Add(24*time.Hour - time.Nanosecond), nil
+	}
+	return ParseTime(v)
+}
