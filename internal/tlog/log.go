@@ -79,6 +79,8 @@ type Log struct {
 	keys atomic.Pointer[keyring]
 	// latest is the last checkpoint issued or loaded.
 	latest atomic.Pointer[Checkpoint]
+	// grown is closed, and replaced, whenever a checkpoint is issued.
+	grown atomic.Pointer[chan struct{}]
 
 	// cache holds tiles for the log's readers: proofs and roots.
 	cache *tileCache
@@ -243,6 +245,7 @@ func (l *Log) load(ctx context.Context) error {
 			return fmt.Errorf("open log: latest checkpoint: %w", err)
 		}
 		l.latest.Store(&cp)
+		l.signalGrowth()
 	}
 	return nil
 }
@@ -285,6 +288,26 @@ func (l *Log) Latest() (Checkpoint, bool) {
 		return Checkpoint{}, false
 	}
 	return *c, true
+}
+
+// Grown returns a channel that is closed when the log next grows: wait on
+// it, then read Latest (and ask for a new channel).
+func (l *Log) Grown() <-chan struct{} {
+	for {
+		if c := l.grown.Load(); c != nil {
+			return *c
+		}
+		c := make(chan struct{})
+		l.grown.CompareAndSwap(nil, &c)
+	}
+}
+
+// signalGrowth wakes everyone waiting on Grown.
+func (l *Log) signalGrowth() {
+	c := make(chan struct{})
+	if old := l.grown.Swap(&c); old != nil {
+		close(*old)
+	}
 }
 
 // Size returns the size of the tree at the last checkpoint.
@@ -639,6 +662,7 @@ func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byt
 	l.size = g.size
 	l.keys.Store(kr)
 	l.latest.Store(&cp)
+	l.signalGrowth()
 	if len(l.tiles) > 4096 {
 		clear(l.tiles)
 	}

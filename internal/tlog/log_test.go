@@ -831,3 +831,23 @@ func TestAppendAfterClose(t *testing.T) {
 		}
 	}
 }
+
+func TestGrown(t *testing.T) {
+	r := newRecord(t, "talks.example/grown")
+	l := r.log
+	ch := l.Grown()
+	select {
+	case <-ch:
+		t.Fatal("Grown closed before the log grew")
+	default:
+	}
+	r.register(newKey(t, "lavrov"))
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Grown not closed after an append")
+	}
+	if next := l.Grown(); next == ch {
+		t.Error("Grown returned the closed channel again")
+	}
+}
