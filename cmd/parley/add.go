@@ -107,6 +107,9 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		if len(pos) > 0 || *body != "" {
 			return usageErr("add: --batch takes its entries from the file: give no TYPE or --body")
 		}
+		if e.server != "" {
+			return addBatchRemote(ctx, e, *dir, *batch, *as)
+		}
 		return addBatch(ctx, e, *dir, *batch, *as)
 	}
 	if len(pos) == 0 {
@@ -122,14 +125,6 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("add: --body: %w", err)
 	}
-	r, err := record.Open(ctx, *dir)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	if _, err := r.Signer(*as); err != nil {
-		return fmt.Errorf("add: %w", err)
-	}
 	if !jsontext.Value(raw).IsValid() {
 		var v any
 		return problem.New(problem.Invalid, "add: --body", "%s", entry.DescribeJSON(json.Unmarshal(raw, &v)))
@@ -137,6 +132,17 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	u := record.Unsigned{Type: pos[0], Body: jsontext.Value(raw), Time: at, Sources: sources.list}
 	if corrects >= 0 {
 		u.Corrects = &corrects
+	}
+	if e.server != "" {
+		return addRemote(ctx, e, *dir, u, *as)
+	}
+	r, err := record.Open(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if _, err := r.Signer(*as); err != nil {
+		return fmt.Errorf("add: %w", err)
 	}
 	s, err := r.Signers(*as).Sign(u)
 	if err != nil {

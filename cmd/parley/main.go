@@ -60,6 +60,8 @@ func commands() []command {
 		{"demo", "make a fresh record of the seed case in a temporary directory and answer its questions", runDemo},
 		{"gen", "write a synthetic negotiation as a batch file: gen --entries N --seed S [--out FILE]", runGen},
 		{"rebuild", "throw the projections away and fold the whole log again", runRebuild},
+		{"serve", "serve the record over HTTP: serve [--addr 127.0.0.1:8080] [--public]", runServe},
+		{"account", "accounts on the record's server: account add NAME --role R | account list | account token NAME", runAccount},
 		{"types", "list the entry types this record accepts", runTypes},
 		{"bench", "measure the figures: signatures, appends, bundle verify, proofs", runBench},
 	}

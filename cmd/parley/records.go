@@ -48,6 +48,12 @@ func runKey(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if e.server != "" {
+			if *holder != "" {
+				return usageErr("key new --server: the server names your account as the holder; give no --holder")
+			}
+			return keyNewRemote(ctx, e, *dir, pos[0])
+		}
 		r, err := record.Open(ctx, *dir)
 		if err != nil {
 			return err
@@ -154,12 +160,15 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if !slices.Contains(exportFormats, *format) {
 		return usageErr("export: unknown --format %q (use %s)", *format, strings.Join(exportFormats, " or "))
 	}
+	to := pos[0]
+	if e.server != "" {
+		return exportRemote(ctx, e, *format, to)
+	}
 	r, err := record.Open(ctx, *dir)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	to := pos[0]
 	if *format == "plover" {
 		var sum export.Summary
 		err := writeExport(e, to, func(w io.Writer) (err error) {
@@ -270,7 +279,16 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		sum  tlog.Summary
 		what string
 	)
-	if len(pos) == 0 {
+	if e.server != "" {
+		if len(pos) > 0 {
+			return usageErr("verify --server: verifies the server's record; give no FILE")
+		}
+		sum, err = verifyRemote(ctx, e, *pin)
+		if err != nil {
+			return fmt.Errorf("verify %s: FAILED: %w", e.server, err)
+		}
+		what = e.server
+	} else if len(pos) == 0 {
 		r, err := record.Open(ctx, *dir)
 		if err != nil {
 			return err

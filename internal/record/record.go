@@ -161,21 +161,8 @@ func (r *Record) NewKey(ctx context.Context, name, holder string) (tlog.Key, tlo
 	if r.operator == nil {
 		return tlog.Key{}, tlog.Appended{}, tlog.ErrReadOnly
 	}
-	if !keyName.MatchString(name) {
-		return tlog.Key{}, tlog.Appended{}, problem.New(problem.Invalid, "NAME", "%q is not a usable key name: use up to 64 letters, digits and . _ - (for example lavrov or us-delegation)", name)
-	}
-	path := r.keyPath(name)
-	if _, err := os.Stat(path); err == nil {
-		return tlog.Key{}, tlog.Appended{}, problem.New(problem.Conflict, path, "a key called %q already exists", name)
-	}
-	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	path, vkey, err := NewLocalKey(r.Dir, name)
 	if err != nil {
-		return tlog.Key{}, tlog.Appended{}, err
-	}
-	if err := os.MkdirAll(filepath.Join(r.Dir, KeysDir), 0o700); err != nil {
-		return tlog.Key{}, tlog.Appended{}, err
-	}
-	if err := writeSecret(path, skey); err != nil {
 		return tlog.Key{}, tlog.Appended{}, err
 	}
 	a, err := r.operatorAppend(ctx, tlog.KeyRegister, tlog.KeyRegisterBody{Key: vkey, Holder: holder})
@@ -185,6 +172,28 @@ func (r *Record) NewKey(ctx context.Context, name, holder string) (tlog.Key, tlo
 	}
 	v, _ := note.NewVerifier(vkey)
 	k, _ := r.Log.Key(entry.KeyID(v.Name(), v.KeyHash()))
+	return k, a, nil
+}
+
+// RegisterKey registers a public key made elsewhere (a person's, whose
+// private key never leaves their machine or browser), signed by the
+// operator, with holder saying whose it is.
+func (r *Record) RegisterKey(ctx context.Context, vkey, holder string) (tlog.Key, tlog.Appended, error) {
+	if r.operator == nil {
+		return tlog.Key{}, tlog.Appended{}, tlog.ErrReadOnly
+	}
+	body := tlog.KeyRegisterBody{Key: vkey, Holder: holder}
+	if err := body.Validate(); err != nil {
+		return tlog.Key{}, tlog.Appended{}, problem.New(problem.Invalid, "key", "%v", err)
+	}
+	if k, ok := r.Log.Key(body.ID()); ok {
+		return tlog.Key{}, tlog.Appended{}, problem.New(problem.Conflict, "key", "key %s is already registered (entry %d, to %s)", k.ID, k.Registered, k.Holder)
+	}
+	a, err := r.operatorAppend(ctx, tlog.KeyRegister, body)
+	if err != nil {
+		return tlog.Key{}, tlog.Appended{}, err
+	}
+	k, _ := r.Log.Key(body.ID())
 	return k, a, nil
 }
 
@@ -245,27 +254,55 @@ func (r *Record) operatorAppend(ctx context.Context, typ string, body any) (tlog
 }
 
 // Signer loads the signing key called name from keys/NAME.key.
-func (r *Record) Signer(name string) (note.Signer, error) {
+func (r *Record) Signer(name string) (note.Signer, error) { return LoadSigner(r.Dir, name) }
+
+// LoadSigner loads the signing key called name from dir/keys/NAME.key.
+func LoadSigner(dir, name string) (note.Signer, error) {
 	if !keyName.MatchString(name) {
 		return nil, problem.New(problem.Invalid, "--as", "%q is not a key name", name)
 	}
-	b, err := os.ReadFile(r.keyPath(name))
+	path := keyPath(dir, name)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, problem.New(problem.NotFound, "--as", "no signing key %q in %s (create one with `parley key new %s`)", name, filepath.Join(r.Dir, KeysDir), name)
+		return nil, problem.New(problem.NotFound, "--as", "no signing key %q in %s (create one with `parley key new %s`)", name, filepath.Join(dir, KeysDir), name)
 	}
 	if err != nil {
 		return nil, err
 	}
 	s, err := note.NewSigner(strings.TrimSpace(string(b)))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", r.keyPath(name), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
-func (r *Record) keyPath(name string) string {
-	return filepath.Join(r.Dir, KeysDir, name+".key")
+// NewLocalKey makes a signing key called name in dir/keys without
+// registering it anywhere, and returns its path and public verifier key: a
+// client registers it with a server, whose operator signs the registration.
+func NewLocalKey(dir, name string) (path, vkey string, err error) {
+	if !keyName.MatchString(name) {
+		return "", "", problem.New(problem.Invalid, "NAME", "%q is not a usable key name: use up to 64 letters, digits and . _ - (for example lavrov or us-delegation)", name)
+	}
+	path = keyPath(dir, name)
+	if _, err := os.Stat(path); err == nil {
+		return "", "", problem.New(problem.Conflict, path, "a key called %q already exists", name)
+	}
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, KeysDir), 0o700); err != nil {
+		return "", "", err
+	}
+	if err := writeSecret(path, skey); err != nil {
+		return "", "", err
+	}
+	return path, vkey, nil
 }
+
+func (r *Record) keyPath(name string) string { return keyPath(r.Dir, name) }
+
+func keyPath(dir, name string) string { return filepath.Join(dir, KeysDir, name+".key") }
 
 // writeSecret writes a private key readable by its owner only, refusing to
 // replace an existing file.

@@ -38,18 +38,26 @@ func ParseUnsigned(line []byte) (Unsigned, error) {
 	return u, nil
 }
 
-// A Signers signs unsigned entries with the record's author keys, reading
-// each key once.
+// A Signers signs unsigned entries with the author keys of a data
+// directory, reading each key once.
 type Signers struct {
-	r    *Record
+	dir  string
+	now  func() time.Time
 	keys map[string]note.Signer
 	// Default signs entries that do not name their key.
 	Default string
 }
 
-// Signers returns a Signers whose default key is as (may be empty).
+// Signers returns a Signers over the record's keys, recording entries at
+// the log's clock; its default key is as (may be empty).
 func (r *Record) Signers(as string) *Signers {
-	return &Signers{r: r, keys: map[string]note.Signer{}, Default: as}
+	return &Signers{dir: r.Dir, now: r.Log.Now, keys: map[string]note.Signer{}, Default: as}
+}
+
+// KeySigners returns a Signers over the keys in dir/keys without opening a
+// record there: a client signs with them and sends the entries to a server.
+func KeySigners(dir, as string) *Signers {
+	return &Signers{dir: dir, now: func() time.Time { return time.Now().UTC() }, keys: map[string]note.Signer{}, Default: as}
 }
 
 // Key returns the signer called name, or the default for "".
@@ -63,7 +71,7 @@ func (s *Signers) Key(name string) (note.Signer, error) {
 	if k, ok := s.keys[name]; ok {
 		return k, nil
 	}
-	k, err := s.r.Signer(name)
+	k, err := LoadSigner(s.dir, name)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +86,7 @@ func (s *Signers) Sign(u Unsigned) (*entry.Signed, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := s.r.Log.Now()
+	now := s.now()
 	if u.Time.IsZero() {
 		u.Time = now
 	}

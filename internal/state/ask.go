@@ -247,3 +247,16 @@ func prefixed(kinds []string, ref string) []string {
 	}
 	return out
 }
+
+// Entity returns the entity with key ("party/russia") as it stands now.
+func (a *Asker) Entity(ctx context.Context, key string) (vocab.Entity, error) {
+	w := a.begin(ctx, Clock{})
+	e := w.entity(key)
+	if w.err != nil {
+		return vocab.Entity{}, w.err
+	}
+	if e.ID == "" {
+		return vocab.Entity{}, problem.New(problem.NotFound, "", "no %s is on the record", key)
+	}
+	return e, nil
+}

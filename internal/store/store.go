@@ -1,5 +1,6 @@
 // Package store defines what parley needs from a database: an append-only
-// sequence of leaves, the Merkle tree's tiles, and the signed checkpoints.
+// sequence of leaves, the Merkle tree's tiles, and the signed checkpoints; and,
+// for a server, its accounts, sessions and API tokens.
 //
 // A store knows nothing of entries, signatures or the negotiation: it persists
 // bytes that the log core (package tlog) has already checked and hashed. Each
@@ -13,12 +14,14 @@ import (
 	"time"
 )
 
-// ErrNotFound is returned when a leaf, tile or checkpoint does not exist.
+// ErrNotFound is returned when a leaf, tile, checkpoint, account, session or
+// token does not exist.
 var ErrNotFound = errors.New("not found")
 
 // ErrConflict is returned by Append when the batch does not start at the
-// store's current size: another writer appended first.
-var ErrConflict = errors.New("log grew under the writer")
+// store's current size (another writer appended first), and when creating an
+// account, session or token whose name, hash or id is already stored.
+var ErrConflict = errors.New("conflict")
 
 // A Leaf is one entry as stored: its position in the log, the hash that
 // identifies it (for idempotent appends), its type (so that the log core can
@@ -94,4 +97,5 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 	Projector
+	Accounts
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Facts", testFacts},
 		{"FactsRebuild", testFactsRebuild},
 		{"FactsMany", testFactsMany},
+		{"Accounts", testAccounts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, fresh(t)) })

@@ -1,0 +1,271 @@
+// Package server is parley on the network: the JSON API under /api/v1, the
+// log in the C2SP tlog-tiles layout, health and metrics. It turns requests
+// into calls on a record and refusals into RFC 9457 problem details; it
+// holds no private key of any author (entries arrive signed).
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-json-experiment/json"
+
+	"parley/internal/account"
+	"parley/internal/entry"
+	"parley/internal/problem"
+	"parley/internal/record"
+)
+
+// Options configure a server.
+type Options struct {
+	// PublicRead lets anyone, signed in or not, read the record and ask it
+	// questions; without it, reading needs an account.
+	PublicRead bool
+	// MaxBody is the largest request body accepted, in bytes; default 8 MiB.
+	MaxBody int64
+	// Logger receives structured logs; default slog.Default().
+	Logger *slog.Logger
+	// SecureCookies marks the session cookie Secure (default on; browsers
+	// treat http://127.0.0.1 and http://localhost as secure too).
+	InsecureCookies bool
+}
+
+// DefaultMaxBody is the default limit on a request body.
+const DefaultMaxBody = 8 << 20
+
+// Server serves one record.
+type Server struct {
+	rec      *record.Record
+	accounts *account.Service
+	opts     Options
+	log      *slog.Logger
+	metrics  *metrics
+	mux      *http.ServeMux
+	handler  http.Handler
+
+	// inflight counts appends being sequenced, so that shutdown waits
+	// for them to be acknowledged.
+	inflight sync.WaitGroup
+	ready    chan struct{}
+}
+
+// New makes a server for rec, whose accounts are acc.
+func New(rec *record.Record, acc *account.Service, opts Options) (*Server, error) {
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{rec: rec, accounts: acc, opts: opts, log: opts.Logger, mux: http.NewServeMux(), ready: make(chan struct{})}
+	s.metrics = newMetrics(rec)
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.pattern, s.guard(rt))
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, problem.New(problem.NotFound, "", "no such endpoint: %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path))
+	})
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, problem.New(problem.Forbidden, "Origin", "a state-changing request from another site is refused"))
+	}))
+	s.handler = s.observe(cop.Handler(s.mux))
+	close(s.ready)
+	return s, nil
+}
+
+// Handler returns the server's whole HTTP surface.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves on ln until ctx is done, then shuts down gracefully: it
+// stops accepting, lets requests in flight finish (an append already
+// submitted is acknowledged), and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	s.inflight.Wait()
+	if errors.Is(err, context.DeadlineExceeded) {
+		hs.Close()
+	}
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return err
+}
+
+// A handler answers a request for a caller already identified and allowed.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// guard identifies the caller, checks the route's access level and CSRF,
+// limits the body, and turns a handler's error into a problem detail.
+func (s *Server) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.identify(r)
+		if err == nil {
+			err = s.allowed(c, rt.access)
+		}
+		if err == nil {
+			err = checkCSRF(r, c)
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
+		}
+		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
+		if err := rt.handle(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// statusWriter remembers the status written, for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe logs each request, counts it, times it, sets the headers every
+// response carries, and turns a panic into a 500.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					s.fail(sw, r, errors.New("panic"))
+				}
+			}
+			pattern := r.Pattern
+			if pattern == "" || pattern == "/" {
+				pattern = "other"
+			}
+			d := time.Since(start)
+			s.metrics.observe(pattern, sw.status, d)
+			level := slog.LevelInfo
+			if sw.status >= 500 {
+				level = slog.LevelError
+			}
+			s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+				"bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000, "remote", r.RemoteAddr)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// writeJSON writes v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return writeBody(w, v)
+}
+
+func writeBody(w http.ResponseWriter, v any) error {
+	b, err := json.Marshal(v, json.Deterministic(true))
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// decode reads a JSON request body into v: it must be application/json,
+// within the size limit, well-formed, and without unknown members.
+func decode(r *http.Request, v any) error {
+	if err := wantJSON(r); err != nil {
+		return err
+	}
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if len(b) == 0 {
+		return problem.New(problem.Invalid, "body", "the request has no body: send a JSON object")
+	}
+	if err := json.Unmarshal(b, v, json.RejectUnknownMembers(true)); err != nil {
+		return problem.New(problem.Invalid, "body", "%s", entry.DescribeJSON(err))
+	}
+	return nil
+}
+
+// wantJSON refuses a body that is not declared as JSON.
+func wantJSON(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(strings.ToLower(mt))
+	if mt != "application/json" && mt != "application/jsonl" && mt != "application/x-ndjson" {
+		if ct == "" {
+			ct = "none"
+		}
+		return problem.New(kindUnsupported, "Content-Type", "%s: send application/json", ct)
+	}
+	return nil
+}
+
+// readBody reads the whole body, refusing one over the limit.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, problem.New(problem.TooLarge, "body", "the body is over the limit of %d bytes", mb.Limit)
+		}
+		return nil, problem.New(problem.Invalid, "body", "reading the body: %v", err)
+	}
+	return b, nil
+}
