@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	clients := fs.Int("clients", 0, "concurrent appenders (default 64)")
 	projected := fs.Int64("projected", 0, "entries in the generated negotiation the projections are measured on (default 1000000)")
 	asks := fs.Int("asks", 0, "times each question is asked, now and as of a past time (default 200)")
-	steps := fs.String("steps", "", "run only these steps, comma-separated: crypto, appends, bundles, proofs, projections")
+	steps := fs.String("steps", "", "run only these steps, comma-separated: crypto, appends, bundles, proofs, projections, serve")
+	serveRecord := fs.String("serve-record", "", "serve: the record to load over HTTP (a copy: the bench adds an account, a key and entries); default: the projections step's, else a generated one")
+	serveTime := fs.Duration("serve-time", 0, "serve: how long each HTTP load runs (default 10s)")
+	mixedTime := fs.Duration("mixed-time", 0, "serve: how long the mixed read/write load runs (default 60s)")
+	serveClients := fs.Int("serve-clients", 0, "serve: concurrent HTTP clients (default 32)")
 	scratch := fs.String("scratch", "", "directory for the run's databases and bundles (default: the system's temporary directory; the full run needs about 7 GB)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
@@ -55,6 +60,20 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		for _, s := range strings.Split(*steps, ",") {
 			cfg.Steps = append(cfg.Steps, strings.TrimSpace(s))
 		}
+	}
+	cfg.ServeRecord = *serveRecord
+	if *serveTime > 0 {
+		cfg.ServeTime = *serveTime
+	}
+	if *mixedTime > 0 {
+		cfg.MixedTime = *mixedTime
+	}
+	if *serveClients > 0 {
+		cfg.ServeClients = *serveClients
+	}
+	// The server runs as a process of its own, so that its memory is its own.
+	if exe, err := os.Executable(); err == nil {
+		cfg.ServeExec = exe
 	}
 	cfg.Dir = *scratch
 	cfg.Progress = e.stderr

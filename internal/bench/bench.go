@@ -55,8 +55,22 @@ type Config struct {
 	// Asks is how many times each question is asked, now and in the past
 	// (default 200).
 	Asks int
+	// ServeRecord is a record (data directory) to serve in the serve step;
+	// the bench adds an account, a key and entries to it, so give it a copy.
+	// Default: the projections step's record if it ran, else a generated
+	// record of Projected entries.
+	ServeRecord string
+	// ServeExec is the parley binary to run `serve` with, so that the
+	// server has a process (and a resident size) of its own; "" serves
+	// in the bench's process.
+	ServeExec string
+	// ServeTime is how long each load of the serve step runs (default 10s);
+	// MixedTime how long the mixed load runs (default 60s).
+	ServeTime, MixedTime time.Duration
+	// ServeClients is the number of concurrent HTTP clients (default 32).
+	ServeClients int
 	// Steps, if set, names the steps to run: crypto, appends, bundles,
-	// proofs, projections. The appends step needs crypto's verify rate for
+	// proofs, projections, serve. The appends step needs crypto's verify rate for
 	// its ratio, and runs it if asked for alone.
 	Steps []string
 	// CryptoTime is how long each Ed25519 and SHA-256 rate is measured (default 2s).
@@ -82,6 +96,8 @@ func Quick() Config {
 		CryptoTime: 500 * time.Millisecond,
 		Projected:  20_000,
 		Asks:       50,
+		ServeTime:  time.Second,
+		MixedTime:  3 * time.Second,
 	}
 }
 
@@ -109,6 +125,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Asks == 0 {
 		c.Asks = 200
+	}
+	if c.ServeTime == 0 {
+		c.ServeTime = 10 * time.Second
+	}
+	if c.MixedTime == 0 {
+		c.MixedTime = time.Minute
+	}
+	if c.ServeClients == 0 {
+		c.ServeClients = 32
 	}
 	if c.CryptoTime == 0 {
 		c.CryptoTime = 2 * time.Second
@@ -167,13 +192,10 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 		{"bundles", func() error { return measureBundles(ctx, cfg, c, dir, r) }},
 		{"proofs", func() error { return measureProofs(ctx, cfg, c, dir, r) }},
 		{"projections", func() error { return measureProjections(ctx, cfg, dir, r) }},
-	}
-	want := func(name string) bool {
-		return len(cfg.Steps) == 0 || slices.Contains(cfg.Steps, name) ||
-			(name == "crypto" && slices.Contains(cfg.Steps, "appends"))
+		{"serve", func() error { return measureServe(ctx, cfg, dir, r) }},
 	}
 	for _, s := range steps {
-		if !want(s.name) {
+		if !cfg.wants(s.name) {
 			continue
 		}
 		m := startCPU()
@@ -189,7 +211,13 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 }
 
 // stepNames are the steps a run may be limited to.
-var stepNames = []string{"crypto", "appends", "bundles", "proofs", "projections"}
+var stepNames = []string{"crypto", "appends", "bundles", "proofs", "projections", "serve"}
+
+// wants says whether the run includes the step.
+func (c Config) wants(name string) bool {
+	return len(c.Steps) == 0 || slices.Contains(c.Steps, name) ||
+		(name == "crypto" && slices.Contains(c.Steps, "appends"))
+}
 
 // A figure is one line of the report.
 type figure struct {

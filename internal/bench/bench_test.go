@@ -58,16 +58,19 @@ func TestFull(t *testing.T) {
 // figures' goals, which only a full run on a quiet machine can judge.
 func TestRunQuick(t *testing.T) {
 	cfg := Config{
-		Dir:        t.TempDir(),
-		Entries:    1000,
-		ProofSizes: []int64{2000},
-		Proofs:     100,
-		Appends:    400,
-		Clients:    8,
-		Batch:      50,
-		CryptoTime: 50 * time.Millisecond,
-		Projected:  1000,
-		Asks:       3,
+		Dir:          t.TempDir(),
+		Entries:      1000,
+		ProofSizes:   []int64{2000},
+		Proofs:       100,
+		Appends:      400,
+		Clients:      8,
+		Batch:        50,
+		CryptoTime:   50 * time.Millisecond,
+		Projected:    1000,
+		Asks:         3,
+		ServeTime:    300 * time.Millisecond,
+		MixedTime:    time.Second,
+		ServeClients: 4,
 	}
 	if testing.Verbose() {
 		cfg.Progress = &stamped{w: os.Stderr, start: time.Now()}
@@ -83,6 +86,11 @@ func TestRunQuick(t *testing.T) {
 		cols := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1)
 		if len(cols) >= 2 {
 			values[cols[0]] = cols[1]
+		}
+	}
+	for name, value := range values {
+		if strings.HasPrefix(name, "mixed load") && !strings.Contains(value, " 0 errors; verify: ") {
+			t.Errorf("%s: %q, want no errors and a log that verifies", name, value)
 		}
 	}
 	for _, f := range []struct {
@@ -110,6 +118,12 @@ func TestRunQuick(t *testing.T) {
 		{`ask pending as of a past time p50/p99, 1,005 entries`, 1, 1e7},
 		{`ask timeline now p50/p99, 1,005 entries`, 1, 1e7},
 		{`database size, 1,005 entries`, 0.01, 1e4},
+		{`HTTP /healthz, 4 clients`, 1, 1e7},
+		{`ask \(the 7 questions, now and as of\) over HTTP, 1,00\d entries \(p50 .*\)`, 1, 1e7},
+		{`inclusion proofs over HTTP, 1,00\d entries \(p50 .*\)`, 1, 1e7},
+		{`signed appends over HTTP, 4 clients, one entry per request`, 1, 1e7},
+		{`server resident memory \(now / peak\).*`, 1, 1e5},
+		{`mixed load, 1s, 4 clients \(p99 .*\)`, 1, 1e9},
 	} {
 		re := regexp.MustCompile(`^` + f.name + `$`)
 		found := false

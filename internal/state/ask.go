@@ -38,6 +38,9 @@ type Asker struct {
 	sizeSeen int64
 	entities map[string]vocab.Entity
 	bases    map[int64]Basis
+	// answers are whole answers at log size answersAt, by query.
+	answers   map[string]any
+	answersAt int64
 }
 
 // maxCached bounds each cache; a full cache is emptied.
@@ -46,7 +49,7 @@ const maxCached = 100_000
 // NewAsker returns an Asker over st; size returns the log's size, so that
 // cached entities are dropped when it grows.
 func NewAsker(st store.Store, size func() int64) *Asker {
-	return &Asker{st: st, size: size, entities: map[string]vocab.Entity{}, bases: map[int64]Basis{}}
+	return &Asker{st: st, size: size, entities: map[string]vocab.Entity{}, bases: map[int64]Basis{}, answers: map[string]any{}}
 }
 
 func (a *Asker) cachedEntity(key string) (vocab.Entity, bool) {

@@ -87,6 +87,63 @@ func (a *Asker) Answer(ctx context.Context, q Query, flag Flag) (any, error) {
 	if q.Limit < 0 {
 		return nil, problem.New(problem.Invalid, flag("limit"), "%d: a limit is a positive number of rows", q.Limit)
 	}
+	// An answer depends only on the query and the facts on the record, and
+	// the record only grows: an answer at one log size is the answer for
+	// good, and is kept until the log grows.
+	size := a.size()
+	key := q.key(size)
+	if v, ok := a.cachedAnswer(key); ok {
+		return v, nil
+	}
+	v, err := a.answer(ctx, qu, q, flag)
+	if err == nil && a.size() == size {
+		a.cacheAnswer(key, v)
+	}
+	return v, err
+}
+
+// key identifies a query asked at a log size.
+func (q Query) key(size int64) string {
+	names := make([]string, 0, len(q.Params))
+	for k, v := range q.Params {
+		if v != "" {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d\x00%s\x00%s\x00%s\x00%s\x00%d", size, q.Question, q.Arg, q.AsOf, q.KnownAt, q.Limit)
+	for _, k := range names {
+		fmt.Fprintf(&b, "\x00%s=%s", k, q.Params[k])
+	}
+	return b.String()
+}
+
+// maxAnswers bounds the answers kept; when full they are all dropped.
+const maxAnswers = 4096
+
+func (a *Asker) cachedAnswer(key string) (any, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if n := a.size(); n != a.answersAt {
+		a.answersAt = n
+		clear(a.answers)
+	}
+	v, ok := a.answers[key]
+	return v, ok
+}
+
+func (a *Asker) cacheAnswer(key string, v any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.answers) >= maxAnswers {
+		clear(a.answers)
+	}
+	a.answers[key] = v
+}
+
+// answer answers a checked question.
+func (a *Asker) answer(ctx context.Context, qu Question, q Query, flag Flag) (any, error) {
 	var c Clock
 	var err error
 	if q.AsOf != "" {

@@ -407,3 +407,40 @@ func TestCorrectionMovesAnUpdate(t *testing.T) {
 		t.Errorf("rebuilt state differs:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
+
+// Answers are kept between asks, but never past the log size they were
+// made at: an append changes the next answer.
+func TestAnswerCache(t *testing.T) {
+	r := seeded(t)
+	ctx := t.Context()
+	q := state.Query{Question: "positions", Arg: "ceasefire-30-day"}
+	stance := func() string {
+		t.Helper()
+		v, err := r.Ask.Answer(ctx, q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range v.(state.Positions).Proposals[0].Positions {
+			if row.Party.Key == "party/russia" {
+				return row.Stance
+			}
+		}
+		return ""
+	}
+	if got := stance(); got != vocab.AcceptsInPrinciple {
+		t.Fatalf("Russia %q, want %q", got, vocab.AcceptsInPrinciple)
+	}
+	if got := stance(); got != vocab.AcceptsInPrinciple {
+		t.Fatalf("asked again: Russia %q", got)
+	}
+	if err := appendAs(t, r, "kremlin", "position", `{"party":"russia","proposal":"ceasefire-30-day","stance":"rejects"}`, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := stance(); got != vocab.Rejects {
+		t.Errorf("after Russia's new position: %q, want %q (a stale answer)", got, vocab.Rejects)
+	}
+	// A refusal is not kept either.
+	if _, err := r.Ask.Answer(ctx, state.Query{Question: "positions", Arg: "peace"}, nil); problem.KindOf(err) != problem.NotFound {
+		t.Errorf("unknown proposal: %v", err)
+	}
+}
