@@ -61,6 +61,7 @@ func commands() []command {
 		{"gen", "write a synthetic negotiation as a batch file: gen --entries N --seed S [--out FILE]", runGen},
 		{"rebuild", "throw the projections away and fold the whole log again", runRebuild},
 		{"serve", "serve the record over HTTP: serve [--addr 127.0.0.1:8080] [--public]", runServe},
+		{"channel", "confidential channels on a server: channel key|create|list|show|add|remove|post|read", runChannel},
 		{"account", "accounts on the record's server: account add NAME --role R | account list | account token NAME", runAccount},
 		{"types", "list the entry types this record accepts", runTypes},
 		{"bench", "measure the figures: signatures, appends, bundle verify, proofs", runBench},

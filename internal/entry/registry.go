@@ -24,6 +24,8 @@ type Type struct {
 	Doc  string
 	// New returns a pointer to an empty body to decode into.
 	New func() Body
+	// OperatorOnly types may be signed by the record's operator alone.
+	OperatorOnly bool
 }
 
 // Registry holds the types a record accepts.

@@ -228,8 +228,11 @@ func Holder(account string) string { return "account:" + account }
 // speak for that party.
 func (s *Server) maySubmit(c caller, se *entry.Signed) error {
 	typ := se.Entry.Type
-	if typ == tlog.KeyRegister || typ == tlog.KeyRevoke {
-		return problem.New(problem.Forbidden, "type", "%s entries are the operator's: register keys with POST /api/v1/account/keys", typ)
+	switch typ {
+	case tlog.KeyRegister, tlog.KeyRevoke:
+		return problem.New(problem.Forbidden, "type", "%s entries are the operator's: register and revoke keys with /api/v1/account/keys and /api/v1/keys", typ)
+	case sealedType:
+		return problem.New(problem.Forbidden, "type", "sealed entries are the operator's: post to a channel with POST /api/v1/channels/{id}/entries")
 	}
 	if c.role == account.Admin {
 		return nil

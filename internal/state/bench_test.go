@@ -6,6 +6,7 @@ import (
 	"flag"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"parley/internal/entry"
 	"parley/internal/gen"
@@ -80,6 +81,13 @@ func BenchmarkAsk(b *testing.B) {
 		{"pending", func() error { _, err := r.Ask.Pending(ctx, state.Clock{}, 100); return err }},
 		{"tracks", func() error { _, err := r.Ask.Tracks(ctx, state.Clock{}); return err }},
 		{"positions", func() error { _, err := r.Ask.Positions(ctx, state.Clock{}, ""); return err }},
+		{"routes", func() error { _, err := r.Ask.Routes(ctx, state.Clock{}, "", "", 100); return err }},
+		{"roster", func() error { _, err := r.Ask.Roster(ctx, state.Clock{}, ""); return err }},
+		{"timeline", func() error { _, err := r.Ask.Timeline(ctx, state.Clock{}, time.Time{}, 100); return err }},
+		{"statements", func() error {
+			_, err := r.Ask.Statements(ctx, state.Clock{}, state.StatementFilter{Limit: 100})
+			return err
+		}},
 	} {
 		b.Run(q.name, func(b *testing.B) {
 			for range b.N {

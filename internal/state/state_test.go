@@ -353,6 +353,8 @@ func TestBadInput(t *testing.T) {
 		{"relay off route", "relay", `{"message":"putin-trump-signals","event":"delivered","from":"putin","to":"trump"}`, nil, problem.Invalid,
 			[]string{"skips or reverses the route"}},
 		{"retract a declaration", "retraction", `{"entry":5,"reason":"x"}`, nil, problem.Invalid, []string{"correct it instead"}},
+		{"sealed by an author", "sealed", `{"commitment":"` + strings.Repeat("ab", 32) + `"}`, nil, problem.Unauthorized,
+			[]string{"only the operator", "may write sealed entries"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -98,4 +98,5 @@ type Store interface {
 	Close() error
 	Projector
 	Accounts
+	Channels
 }

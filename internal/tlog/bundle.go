@@ -287,7 +287,7 @@ func (v *verifier) readHeader(ctx context.Context, line []byte) error {
 		return problem.New(problem.Invalid, "", "header operator key is named %q, not after the origin %q", ov.Name(), h.Origin)
 	}
 	v.opVerify = ov
-	v.keys = newKeyring(keyIDOf(ov))
+	v.keys = newKeyring(keyIDOf(ov), v.opts.Types)
 	v.known.Store(&map[string]note.Verifier{})
 	if v.opts.Into != nil {
 		if n, err := v.opts.Into.Size(ctx); err != nil || n != 0 {

@@ -62,8 +62,8 @@ func (b *KeyRevokeBody) Validate() error {
 // RegisterTypes adds the log core's own types to r.
 func RegisterTypes(r *entry.Registry) error {
 	for _, t := range []entry.Type{
-		{Name: KeyRegister, Doc: "register an author's public key (operator only)", New: func() entry.Body { return new(KeyRegisterBody) }},
-		{Name: KeyRevoke, Doc: "revoke an author's key (operator only)", New: func() entry.Body { return new(KeyRevokeBody) }},
+		{Name: KeyRegister, Doc: "register an author's public key (operator only)", New: func() entry.Body { return new(KeyRegisterBody) }, OperatorOnly: true},
+		{Name: KeyRevoke, Doc: "revoke an author's key (operator only)", New: func() entry.Body { return new(KeyRevokeBody) }, OperatorOnly: true},
 	} {
 		if err := r.Register(t); err != nil {
 			return err
@@ -89,14 +89,22 @@ func (k *Key) Verifier() note.Verifier { return k.verifier }
 type keyring struct {
 	operator string // ID of the operator key
 	keys     map[string]*Key
+	// operatorOnly are the types only the operator may sign.
+	operatorOnly map[string]bool
 }
 
-func newKeyring(operator string) *keyring {
-	return &keyring{operator: operator, keys: map[string]*Key{}}
+func newKeyring(operator string, types *entry.Registry) *keyring {
+	only := map[string]bool{KeyRegister: true, KeyRevoke: true}
+	for _, t := range types.Types() {
+		if t.OperatorOnly {
+			only[t.Name] = true
+		}
+	}
+	return &keyring{operator: operator, keys: map[string]*Key{}, operatorOnly: only}
 }
 
 func (k *keyring) clone() *keyring {
-	c := &keyring{operator: k.operator, keys: maps.Clone(k.keys)}
+	c := &keyring{operator: k.operator, keys: maps.Clone(k.keys), operatorOnly: k.operatorOnly}
 	return c
 }
 
@@ -115,7 +123,7 @@ func (k *keyring) admit(index int64, s *entry.Signed) error {
 	case key.Revoked >= 0 && key.Revoked < index:
 		return problem.New(problem.Unauthorized, "", "author key %s was revoked at entry %d", author, key.Revoked)
 	}
-	if (s.Entry.Type == KeyRegister || s.Entry.Type == KeyRevoke) && author != k.operator {
+	if k.operatorOnly[s.Entry.Type] && author != k.operator {
 		return problem.New(problem.Unauthorized, "", "only the operator (%s) may write %s entries", k.operator, s.Entry.Type)
 	}
 	return nil

@@ -210,7 +210,7 @@ func (l *Log) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open log: %w", err)
 	}
-	kr := newKeyring(keyIDOf(l.opVerify))
+	kr := newKeyring(keyIDOf(l.opVerify), l.types)
 	err = l.st.LeavesOfType(ctx, []string{KeyRegister, KeyRevoke}, func(lf store.Leaf) error {
 		s, err := parseLeaf(lf.Data, 0)
 		if err != nil {

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FactsRebuild", testFactsRebuild},
 		{"FactsMany", testFactsMany},
 		{"Accounts", testAccounts},
+		{"Channels", testChannels},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, fresh(t)) })
