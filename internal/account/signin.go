@@ -87,6 +87,34 @@ func (s *Service) SignIn(ctx context.Context, name, password, remote string) (co
 	return cookie, sess, a, nil
 }
 
+// CheckPassword checks an account's current password, as when it is
+// changed, without starting a session. It counts toward the same limits
+// as SignIn; a wrong password is problem.Forbidden (the caller is known).
+func (s *Service) CheckPassword(ctx context.Context, name, password, remote string) error {
+	now := s.now()
+	nk, ak := nameKey(name), addrKey(remote)
+	if wait := s.limit.acquire(now, nk, ak); wait > 0 {
+		t := &Throttled{RetryAfter: wait}
+		return &problem.Error{Kind: problem.RateLimited, Message: t.Error(), Err: t}
+	}
+	_, hash, err := s.st.Account(ctx, name)
+	if err != nil {
+		s.limit.release(now, nk, ak)
+		return fmt.Errorf("check the password of %q: %w", name, err)
+	}
+	ok, err := checkPassword(password, hash)
+	if err != nil {
+		s.limit.release(now, nk, ak)
+		return fmt.Errorf("check the password of %q: %w", name, err)
+	}
+	if !ok {
+		return problem.New(problem.Forbidden, "", "that is not the account's current password")
+	}
+	s.limit.clear(nk)
+	s.limit.release(now, ak)
+	return nil
+}
+
 // Session returns the session of a cookie and its account. It refuses, as
 // problem.Unauthenticated, a cookie that is unknown or expired (and forgets
 // the expired session), and the session of a disabled account.

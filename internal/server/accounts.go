@@ -111,7 +111,7 @@ type TokenJSON struct {
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	c := callerOf(r.Context())
 	out := MeJSON{Account: accountJSON(c.account), Keys: []KeyJSON{}, Tokens: []TokenJSON{}}
-	for _, k := range s.rec.Log.Keys() {
+	for _, k := range sortedKeys(s.rec.Log.Keys()) {
 		if k.Holder == Holder(c.account.Name) {
 			out.Keys = append(out.Keys, keyJSON(k))
 		}
@@ -138,7 +138,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if _, _, _, err := s.accounts.SignIn(r.Context(), c.account.Name, in.Current, remoteHost(r)); err != nil {
+	if err := s.accounts.CheckPassword(r.Context(), c.account.Name, in.Current, remoteHost(r)); err != nil {
 		return problem.At("current", err)
 	}
 	if err := s.accounts.SetPassword(r.Context(), c.account.Name, in.New); err != nil {

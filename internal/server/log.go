@@ -1,10 +1,12 @@
 package server
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -148,7 +150,7 @@ func (s *Server) appendEntry(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	return s.appendSigned(w, r, []signedJSON{in}, func(i int) string { return "" })
+	return s.appendSigned(w, r, []signedJSON{in}, func(i int) string { return "entry" })
 }
 
 func (s *Server) appendBatch(w http.ResponseWriter, r *http.Request) error {
@@ -459,9 +461,15 @@ func keyJSON(k tlog.Key) KeyJSON {
 	return out
 }
 
+// sortedKeys orders keys as they were registered.
+func sortedKeys(keys []tlog.Key) []tlog.Key {
+	slices.SortFunc(keys, func(a, b tlog.Key) int { return cmp.Compare(a.Registered, b.Registered) })
+	return keys
+}
+
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 	out := []KeyJSON{}
-	for _, k := range s.rec.Log.Keys() {
+	for _, k := range sortedKeys(s.rec.Log.Keys()) {
 		out = append(out, keyJSON(k))
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"keys": out})

@@ -72,6 +72,11 @@ func New(rec *record.Record, acc *account.Service, opts Options) (*Server, error
 		s.mux.Handle(rt.pattern, s.guard(rt))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowedMethods(r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.fail(w, r, problem.New(kindMethod, "", "%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+			return
+		}
 		s.fail(w, r, problem.New(problem.NotFound, "", "no such endpoint: %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path))
 	})
 	cop := http.NewCrossOriginProtection()
@@ -81,6 +86,22 @@ func New(rec *record.Record, acc *account.Service, opts Options) (*Server, error
 	s.handler = s.observe(cop.Handler(s.mux))
 	close(s.ready)
 	return s, nil
+}
+
+// allowedMethods lists the methods some route takes at r's path.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // Handler returns the server's whole HTTP surface.
@@ -125,7 +146,18 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 // limits the body, and turns a handler's error into a problem detail.
 func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
+		}
 		c, err := s.identify(r)
+		if err != nil && r.Header.Get("Authorization") == "" {
+			// A session that has ended: the browser keeps sending its
+			// cookie until told otherwise.
+			s.setSessionCookie(w, "", time.Time{})
+			if rt.access == public {
+				c, err = caller{}, nil
+			}
+		}
 		if err == nil {
 			err = s.allowed(c, rt.access)
 		}
@@ -135,9 +167,6 @@ func (s *Server) guard(rt route) http.Handler {
 		if err != nil {
 			s.fail(w, r, err)
 			return
-		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
 		}
 		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
 		if err := rt.handle(w, r); err != nil {

@@ -38,7 +38,7 @@ func parseTileIndex(path string) (n int64, width int, err error) {
 	width = tileWidth
 	if isPartial {
 		w, err := strconv.Atoi(partial)
-		if err != nil || w < 1 || w >= tileWidth || strconv.Itoa(w) != partial {
+		if err != nil || strings.Trim(partial, "0123456789") != "" || w < 1 || w >= tileWidth || strconv.Itoa(w) != partial {
 			return 0, 0, bad
 		}
 		width = w
@@ -51,7 +51,7 @@ func parseTileIndex(path string) (n int64, width int, err error) {
 			}
 			p = p[1:]
 		}
-		if len(p) != 3 {
+		if len(p) != 3 || strings.Trim(p, "0123456789") != "" {
 			return 0, 0, bad
 		}
 		d, err := strconv.Atoi(p)
