@@ -71,3 +71,28 @@ func (s *Server) routes() []route {
 		{"DELETE /api/v1/keys/{id}", signedIn, s.revokeKey, "revoke a signing key (its holder, or an admin)"},
 	}
 }
+
+// pages lists the web UI's pages: HTML, for people. They sit beside the
+// API, guarded the same way; a refusal is a page (or, for a page that needs
+// a sign-in, a redirect to the sign-in form).
+func (s *Server) pages() []route {
+	return []route{
+		{"GET /{$}", read, s.web.Overview, "the state of the talks at a glance"},
+		{"GET /timeline", read, s.web.Timeline, "everything in order, with the as-of and known-at controls"},
+		{"GET /statements", read, s.web.Statements, "who said what, filtered"},
+		{"GET /routes", read, s.web.Routes, "each message's relay chain, drawn"},
+		{"GET /pending", read, s.web.Dependencies, "pending actions and their blockers, drawn"},
+		{"GET /e/{kind}/{id}", read, s.web.Entity, "an actor, party, proposal, meeting, message, action or track, with its history"},
+		{"GET /entries/{index}", read, s.web.Entry, "an entry, its signature and its inclusion proof, checkable in the browser"},
+		{"GET /add", write, s.web.AddIndex, "the kinds of entry one may add"},
+		{"GET /add/{type}", write, s.web.AddForm, "a form to add an entry, signed in the browser"},
+		{"GET /signin", public, s.signInPage, "the sign-in form"},
+		{"POST /signin", public, s.signInForm, "sign in from the form"},
+		{"POST /signout", signedIn, s.signOutForm, "sign out from the page"},
+		{"GET /account", signedIn, s.web.Account, "one's account: keys, tokens"},
+		{"GET /admin", admin, s.web.Admin, "people, roles, channels"},
+		{"GET /channels", signedIn, s.web.Channels, "one's confidential channels"},
+		{"GET /channels/{id}", signedIn, s.web.Channel, "a channel, for its members (404 for anyone else)"},
+		{"GET /static/{file...}", public, s.static, "the stylesheet and scripts"},
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"parley/internal/entry"
 	"parley/internal/problem"
 	"parley/internal/record"
+	"parley/internal/web"
 )
 
 // Options configure a server.
@@ -49,6 +51,7 @@ type Server struct {
 	opts     Options
 	log      *slog.Logger
 	metrics  *metrics
+	web      *web.Site
 	mux      *http.ServeMux
 	handler  http.Handler
 
@@ -68,8 +71,16 @@ func New(rec *record.Record, acc *account.Service, opts Options) (*Server, error
 	}
 	s := &Server{rec: rec, accounts: acc, opts: opts, log: opts.Logger, mux: http.NewServeMux(), ready: make(chan struct{})}
 	s.metrics = newMetrics(rec)
+	site, err := web.New(rec, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s.web = site
 	for _, rt := range s.routes() {
-		s.mux.Handle(rt.pattern, s.guard(rt))
+		s.mux.Handle(rt.pattern, s.guard(rt, false))
+	}
+	for _, rt := range s.pages() {
+		s.mux.Handle(rt.pattern, s.guard(rt, true))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allow := s.allowedMethods(r); len(allow) > 0 {
@@ -144,7 +155,7 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 
 // guard identifies the caller, checks the route's access level and CSRF,
 // limits the body, and turns a handler's error into a problem detail.
-func (s *Server) guard(rt route) http.Handler {
+func (s *Server) guard(rt route, page bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
@@ -164,15 +175,42 @@ func (s *Server) guard(rt route) http.Handler {
 		if err == nil {
 			err = checkCSRF(r, c)
 		}
+		ctx := context.WithValue(r.Context(), callerKey{}, c)
+		if page {
+			v := web.Viewer{Name: c.account.Name, Role: string(c.role), Party: c.account.Party}
+			if c.session != nil {
+				v.CSRF = c.session.CSRF
+			}
+			ctx = web.WithViewer(ctx, v)
+		}
+		r = r.WithContext(ctx)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failFor(page, w, r, err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
 		if err := rt.handle(w, r); err != nil {
-			s.fail(w, r, err)
+			s.failFor(page, w, r, err)
 		}
 	})
+}
+
+// failFor answers a refusal as the route speaks: a problem detail from the
+// API, an HTML page (or, for a page that needs a sign-in, a redirect to the
+// sign-in page) from the web UI.
+func (s *Server) failFor(page bool, w http.ResponseWriter, r *http.Request, err error) {
+	if !page {
+		s.fail(w, r, err)
+		return
+	}
+	p := problemOf(err)
+	if p.Status >= 500 {
+		s.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if p.Status == http.StatusUnauthorized && r.Method == http.MethodGet {
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	s.web.Fail(w, r, web.ErrorView{Status: p.Status, Title: p.Title, Detail: p.Detail, Where: p.Where})
 }
 
 // statusWriter remembers the status written, for logs and metrics.

@@ -1,0 +1,89 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+
+	"parley/internal/state"
+)
+
+// OverviewView is the state of the talks at a glance.
+type OverviewView struct {
+	Matrix     Matrix
+	Positions  state.Positions
+	Pending    state.Pending
+	Roster     state.Roster
+	Tracks     state.Tracks
+	Statements state.Statements
+}
+
+// Matrix is proposals × parties: each cell a party's position on a
+// proposal.
+type Matrix struct {
+	Parties []state.Ref
+	Rows    []MatrixRow
+}
+
+// MatrixRow is one proposal's positions, one cell per party of the matrix.
+type MatrixRow struct {
+	Proposal state.ProposalStanding
+	Cells    []*state.PositionRow // nil where the party has no position
+}
+
+// matrixOf lays positions out as a matrix.
+func matrixOf(p state.Positions) Matrix {
+	var m Matrix
+	seen := map[string]bool{}
+	for _, ps := range p.Proposals {
+		for _, row := range ps.Positions {
+			if !seen[row.Party.Key] {
+				seen[row.Party.Key] = true
+				m.Parties = append(m.Parties, row.Party)
+			}
+		}
+	}
+	slices.SortFunc(m.Parties, func(a, b state.Ref) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	for _, ps := range p.Proposals {
+		r := MatrixRow{Proposal: ps, Cells: make([]*state.PositionRow, len(m.Parties))}
+		for i := range ps.Positions {
+			at := slices.IndexFunc(m.Parties, func(x state.Ref) bool { return x.Key == ps.Positions[i].Party.Key })
+			r.Cells[at] = &ps.Positions[i]
+		}
+		m.Rows = append(m.Rows, r)
+	}
+	return m
+}
+
+// Overview is the first page: the positions matrix, pending actions, the
+// roster, the tracks, the latest statements and the checkpoint.
+func (s *Site) Overview(w http.ResponseWriter, r *http.Request) error {
+	c := clockOf(r)
+	ctx := r.Context()
+	var v OverviewView
+	for _, q := range []struct {
+		query state.Query
+		into  func(any)
+	}{
+		{state.Query{Question: "positions"}, func(a any) { v.Positions = a.(state.Positions) }},
+		{state.Query{Question: "pending", Limit: 50}, func(a any) { v.Pending = a.(state.Pending) }},
+		{state.Query{Question: "roster"}, func(a any) { v.Roster = a.(state.Roster) }},
+		{state.Query{Question: "tracks"}, func(a any) { v.Tracks = a.(state.Tracks) }},
+		{state.Query{Question: "statements", Limit: 8}, func(a any) { v.Statements = a.(state.Statements) }},
+	} {
+		a, err := s.ask(ctx, c, q.query)
+		if err != nil {
+			return err
+		}
+		q.into(a)
+	}
+	v.Matrix = matrixOf(v.Positions)
+	return s.render(w, r, http.StatusOK, "overview", Page{Title: "Overview", Nav: "overview", Clock: c, Body: v})
+}
