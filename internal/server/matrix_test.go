@@ -73,6 +73,7 @@ var matrixRows = []matrixRow{
 	{"GET /api/v1/feed", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/feed?from=0"), true},
 	{"GET /api/v1/types", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/types"), false},
 	{"GET /api/v1/keys", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/keys"), false},
+	{"GET /api/v1/entities", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/entities?kind=party"), false},
 
 	{"GET /api/v1/ask/{question}", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/ask/pending"), false},
 

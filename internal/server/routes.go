@@ -37,6 +37,7 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/feed", read, s.feed, "new entries as Server-Sent Events"},
 		{"GET /api/v1/types", read, s.types, "the entry types the record accepts"},
 		{"GET /api/v1/keys", read, s.listKeys, "the registered author keys"},
+		{"GET /api/v1/entities", read, s.listEntities, "the entities of a kind, by name, to pick from"},
 
 		// The questions.
 		{"GET /api/v1/ask/{question}", read, s.ask, "ask a question of the record"},

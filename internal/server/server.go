@@ -177,7 +177,7 @@ func (s *Server) guard(rt route, page bool) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), callerKey{}, c)
 		if page {
-			v := web.Viewer{Name: c.account.Name, Role: string(c.role), Party: c.account.Party}
+			v := web.Viewer{Name: c.account.Name, Role: string(c.role), Party: c.account.Party, CanRead: s.allowed(c, read) == nil}
 			if c.session != nil {
 				v.CSRF = c.session.CSRF
 			}

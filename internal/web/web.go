@@ -45,6 +45,10 @@ type Viewer struct {
 	Party string
 	// CSRF is the session's token, for forms and for the page's scripts.
 	CSRF string
+	// CanRead says whether the viewer may read the record (an account, or
+	// anyone on a public server): the footer's checkpoint and the live
+	// feed are shown only then.
+	CanRead bool
 }
 
 // SignedIn says whether the viewer has an account.
