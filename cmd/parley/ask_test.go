@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"parley/examples"
 )
@@ -94,7 +100,7 @@ func TestAskBadInput(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	c := &cli{t: t, dir: t.TempDir() + "/unused"}
-	out := c.ok("demo")
+	out := c.ok("demo", "--no-serve")
 	for _, w := range []string{"35 entries", "Russia   accepts-in-principle", "Vladimir Putin → Steve Witkoff → Donald Trump",
 		"action/witkoff-report (pending)", "Keith Kellogg  absent", "U.S.–Ukraine intelligence sharing", "verified"} {
 		if !strings.Contains(out, w) {
@@ -102,9 +108,44 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	kept := t.TempDir() + "/kept"
-	c.ok("demo", "--dir", kept)
+	c.ok("demo", "--dir", kept, "--no-serve")
 	c.dir = kept
 	if out := c.ok("ask", "tracks"); !strings.Contains(out, "restoring") {
 		t.Errorf("the kept demo record does not answer: %s", out)
+	}
+}
+
+// TestDemoServes runs `parley demo` as a person would: it serves the web UI
+// on the seed case until interrupted.
+func TestDemoServes(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	out := &syncWriter{w: &bytes.Buffer{}}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"parley", "demo", "--addr", "127.0.0.1:0"}, func(string) string { return "" }, strings.NewReader(""), out, io.Discard)
+	}()
+	re := regexp.MustCompile(`open (http://127\.0\.0\.1:\d+/)`)
+	var url string
+	for deadline := time.Now().Add(time.Minute); url == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		stop()
+		t.Fatalf("demo printed no address:\n%s", out.String())
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), `data-party="party/russia" data-stance="accepts-in-principle"`) {
+		t.Errorf("the demo's overview: %s\n%.500s", resp.Status, page)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("demo: %v", err)
 	}
 }

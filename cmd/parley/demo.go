@@ -2,17 +2,26 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 
+	"parley/internal/account"
 	"parley/internal/record"
+	"parley/internal/server"
 )
 
-// runDemo makes a fresh record of the seed case and answers its questions.
+// runDemo makes a fresh record of the seed case, answers its questions,
+// and serves the web UI on it until interrupted.
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "demo")
 	dir := fs.String("dir", "", "make the record here (a new directory) and keep it; default: a temporary directory, removed after")
+	addr := fs.String("addr", "127.0.0.1:8080", "serve the web UI here")
+	noServe := fs.Bool("no-serve", false, "answer the questions and stop, without serving the web UI")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -57,5 +66,44 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if keep {
 		fmt.Fprintf(e.stdout, "The record is kept in %s: try PARLEY_DIR=%s parley ask timeline\n", *dir, *dir)
 	}
-	return nil
+	if *noServe {
+		return nil
+	}
+	return serveDemo(ctx, e, *dir, *addr)
+}
+
+// serveDemo serves the demo record's web UI, readable by anyone, with an
+// editor account (for Ukraine) and an admin account whose passwords it
+// prints.
+func serveDemo(ctx context.Context, e *env, dir, addr string) error {
+	r, err := record.Open(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	acc := account.New(r.Store(), account.Options{})
+	passwords := map[string]string{}
+	for _, a := range []struct {
+		name  string
+		role  account.Role
+		party string
+	}{{"mediator", account.Admin, ""}, {"kyiv", account.Editor, "ukraine"}} {
+		pw := make([]byte, 12)
+		rand.Read(pw)
+		passwords[a.name] = base64.RawURLEncoding.EncodeToString(pw)
+		if _, err := acc.Create(ctx, a.name, passwords[a.name], a.role, a.party); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("demo: serve: %w (use --addr to pick another, or --no-serve)", err)
+	}
+	fmt.Fprintf(e.stdout, "\nThe web UI: open http://%s/ (anyone may read).\n"+
+		"Sign in as kyiv (an editor for Ukraine) with password %s, or as mediator (an admin) with %s,\n"+
+		"to make a key in the browser and add entries. Ctrl-C stops the demo.\n",
+		ln.Addr(), passwords["kyiv"], passwords["mediator"])
+	le := *e
+	le.stderr = io.Discard
+	return serve(ctx, &le, r, ln, server.Options{PublicRead: true})
 }
