@@ -336,12 +336,19 @@ func (f *Fold) Declare(kind, id, name string, aliases []string, view any) (Entit
 }
 
 // Commit stores an entity declared with Declare and derives its fact, and a
-// name fact for each name it did not have before.
+// name fact for each name it did not have before (every name, for a
+// correction).
 func (f *Fold) Commit(e Entity) error {
 	old, _ := f.Dir.Entity(e.Key())
+	known := old.Names
+	if f.Entry.Corrects != nil {
+		// The corrected entry's name facts give way with it: say every
+		// name again.
+		known = nil
+	}
 	f.Dir.Declare(e)
 	for _, n := range e.Names {
-		if !slices.ContainsFunc(old.Names, func(x string) bool { return strings.EqualFold(x, n) }) {
+		if !slices.ContainsFunc(known, func(x string) bool { return strings.EqualFold(x, n) }) {
 			if err := f.Fact(FactName, strings.ToLower(n), e.Key(), e.Kind, false, n); err != nil {
 				return err
 			}
