@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -288,7 +289,13 @@ type TrackRow struct {
 	Status  string       `json:"status"`
 	Since   time.Time    `json:"since"`
 	History []TrackPoint `json:"history"`
+	// Earlier says the history shown is the latest maxHistory changes of
+	// a longer one.
+	Earlier bool `json:"earlier,omitzero"`
 }
+
+// maxHistory is how many of a track's changes an answer tells.
+const maxHistory = 20
 
 // TrackPoint is a track's status from a time.
 type TrackPoint struct {
@@ -303,10 +310,16 @@ func (a *Asker) Tracks(ctx context.Context, c Clock) (Tracks, error) {
 	out := Tracks{Clock: c, Tracks: []TrackRow{}}
 	err := facts(w, store.FactQuery{Kind: vocab.FactTrack, Latest: true}, func(f store.Fact, v *vocab.TrackView) error {
 		r := TrackRow{Track: w.ref(f.Subject), Parties: w.refs(v.Parties), Subject: v.Subject, Status: v.Status, Since: f.Time, History: []TrackPoint{}}
-		err := facts(w, store.FactQuery{Kind: vocab.FactTrack, Subject: f.Subject}, func(hf store.Fact, h *vocab.TrackView) error {
+		// The latest changes, newest first from the store, told oldest first.
+		err := facts(w, store.FactQuery{Kind: vocab.FactTrack, Subject: f.Subject, Desc: true, Limit: maxHistory + 1}, func(hf store.Fact, h *vocab.TrackView) error {
+			if len(r.History) == maxHistory {
+				r.Earlier = true
+				return nil
+			}
 			r.History = append(r.History, TrackPoint{Status: h.Status, Time: hf.Time, Basis: w.basis(hf.Index)})
 			return nil
 		})
+		slices.Reverse(r.History)
 		out.Tracks = append(out.Tracks, r)
 		return err
 	})
