@@ -159,13 +159,13 @@ func (a *Asker) answer(ctx context.Context, qu Question, q Query, flag Flag) (an
 	p := q.Params
 	switch qu.Name {
 	case "positions":
-		return a.Positions(ctx, c, q.Arg)
+		return a.positions(ctx, c, q.Arg, q.Limit)
 	case "routes":
 		return a.Routes(ctx, c, p["from"], p["to"], q.Limit)
 	case "pending":
 		return a.Pending(ctx, c, q.Limit)
 	case "roster":
-		return a.Roster(ctx, c, q.Arg)
+		return a.roster(ctx, c, q.Arg, q.Limit)
 	case "statements":
 		var cs []string
 		if p["confidence"] != "" {
@@ -179,7 +179,7 @@ func (a *Asker) answer(ctx context.Context, qu Question, q Query, flag Flag) (an
 		}
 		return a.Statements(ctx, c, StatementFilter{By: p["by"], About: p["about"], Confidence: cs, Limit: q.Limit})
 	case "tracks":
-		return a.Tracks(ctx, c)
+		return a.tracks(ctx, c, q.Limit)
 	case "timeline":
 		var start time.Time
 		if p["from"] != "" {

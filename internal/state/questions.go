@@ -51,6 +51,12 @@ type AssessedRow struct {
 
 // Positions answers question 1. proposal may be empty for every proposal.
 func (a *Asker) Positions(ctx context.Context, c Clock, proposal string) (Positions, error) {
+	return a.positions(ctx, c, proposal, 0)
+}
+
+// positions answers for the proposal named, or for every proposal — or,
+// with a limit, for the limit proposals changed last.
+func (a *Asker) positions(ctx context.Context, c Clock, proposal string, limit int) (Positions, error) {
 	w := a.begin(ctx, c)
 	out := Positions{Clock: c}
 	var props []string
@@ -61,7 +67,7 @@ func (a *Asker) Positions(ctx context.Context, c Clock, proposal string) (Positi
 		}
 		props = []string{e.Key()}
 	} else {
-		err := facts(w, store.FactQuery{Kind: vocab.FactProposal, Latest: true}, func(f store.Fact, _ *vocab.ProposalView) error {
+		err := facts(w, store.FactQuery{Kind: vocab.FactProposal, Latest: true, Desc: limit > 0, Limit: limit}, func(f store.Fact, _ *vocab.ProposalView) error {
 			props = append(props, f.Subject)
 			return nil
 		})

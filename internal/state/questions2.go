@@ -209,6 +209,12 @@ type RequestRow struct {
 
 // Roster answers question 4, for the talks named (or all).
 func (a *Asker) Roster(ctx context.Context, c Clock, talks string) (Roster, error) {
+	return a.roster(ctx, c, talks, 0)
+}
+
+// roster answers for the talks named, or for all — or, with a limit, for
+// the limit talks changed last.
+func (a *Asker) roster(ctx context.Context, c Clock, talks string, limit int) (Roster, error) {
 	w := a.begin(ctx, c)
 	out := Roster{Clock: c, Talks: []TalksRoster{}}
 	var keys []string
@@ -219,7 +225,7 @@ func (a *Asker) Roster(ctx context.Context, c Clock, talks string) (Roster, erro
 		}
 		keys = []string{e.Key()}
 	} else {
-		err := facts(w, store.FactQuery{Kind: vocab.FactEntity, Latest: true, Tags: []string{vocab.Talks}}, func(f store.Fact, _ *vocab.Entity) error {
+		err := facts(w, store.FactQuery{Kind: vocab.FactEntity, Latest: true, Tags: []string{vocab.Talks}, Desc: limit > 0, Limit: limit}, func(f store.Fact, _ *vocab.Entity) error {
 			keys = append(keys, f.Subject)
 			return nil
 		})
@@ -306,9 +312,15 @@ type TrackPoint struct {
 
 // Tracks answers question 6.
 func (a *Asker) Tracks(ctx context.Context, c Clock) (Tracks, error) {
+	return a.tracks(ctx, c, 0)
+}
+
+// tracks answers for every track — or, with a limit, for the limit tracks
+// changed last.
+func (a *Asker) tracks(ctx context.Context, c Clock, limit int) (Tracks, error) {
 	w := a.begin(ctx, c)
 	out := Tracks{Clock: c, Tracks: []TrackRow{}}
-	err := facts(w, store.FactQuery{Kind: vocab.FactTrack, Latest: true}, func(f store.Fact, v *vocab.TrackView) error {
+	err := facts(w, store.FactQuery{Kind: vocab.FactTrack, Latest: true, Desc: limit > 0, Limit: limit}, func(f store.Fact, v *vocab.TrackView) error {
 		r := TrackRow{Track: w.ref(f.Subject), Parties: w.refs(v.Parties), Subject: v.Subject, Status: v.Status, Since: f.Time, History: []TrackPoint{}}
 		// The latest changes, newest first from the store, told oldest first.
 		err := facts(w, store.FactQuery{Kind: vocab.FactTrack, Subject: f.Subject, Desc: true, Limit: maxHistory + 1}, func(hf store.Fact, h *vocab.TrackView) error {

@@ -82,10 +82,10 @@ func (s *Site) Overview(w http.ResponseWriter, r *http.Request) error {
 		query state.Query
 		into  func(any)
 	}{
-		{state.Query{Question: "positions"}, func(a any) { v.Positions = a.(state.Positions) }},
+		{state.Query{Question: "positions", Limit: maxProposals + 1}, func(a any) { v.Positions = a.(state.Positions) }},
 		{state.Query{Question: "pending", Limit: maxRows + 1}, func(a any) { v.Pending = a.(state.Pending) }},
-		{state.Query{Question: "roster"}, func(a any) { v.Roster = a.(state.Roster) }},
-		{state.Query{Question: "tracks"}, func(a any) { v.Tracks = a.(state.Tracks) }},
+		{state.Query{Question: "roster", Limit: maxTalks + 1}, func(a any) { v.Roster = a.(state.Roster) }},
+		{state.Query{Question: "tracks", Limit: maxRows + 1}, func(a any) { v.Tracks = a.(state.Tracks) }},
 		{state.Query{Question: "statements", Limit: 8}, func(a any) { v.Statements = a.(state.Statements) }},
 	} {
 		a, err := s.ask(ctx, c, q.query)
@@ -95,7 +95,7 @@ func (s *Site) Overview(w http.ResponseWriter, r *http.Request) error {
 		q.into(a)
 	}
 	// The columns: every party with a position now, as well as then.
-	now, err := s.ask(ctx, ClockView{}, state.Query{Question: "positions"})
+	now, err := s.ask(ctx, ClockView{}, state.Query{Question: "positions", Limit: maxProposals + 1})
 	if err != nil {
 		return err
 	}
