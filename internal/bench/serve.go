@@ -126,8 +126,9 @@ func measureServe(ctx context.Context, cfg Config, dir string, r *report) error 
 	if err != nil {
 		return err
 	}
-	rss, hwm := srv.memory()
-	r.add(figure{name: "server resident memory (now / peak)" + srv.memoryNote(), value: megabytes(rss) + " / " + megabytes(hwm), num: float64(hwm),
+	rss, hwm, anon := srv.memory()
+	r.add(figure{name: "server resident memory (now / peak; of it, the process's own)" + srv.memoryNote(),
+		value: megabytes(rss) + " / " + megabytes(hwm) + "; " + megabytes(anon), num: float64(hwm),
 		limit: fmt.Sprintf("%s database", megabytes(uint64(fileSize(filepath.Join(path, record.StoreFile))))),
 		goal:  fmt.Sprintf("<= %s", megabytes(serveMemoryGoal)), met: met(hwm <= serveMemoryGoal)})
 	if err := srv.stop(); err != nil {
@@ -148,7 +149,7 @@ func measureServe(ctx context.Context, cfg Config, dir string, r *report) error 
 	if mixed.errors > 0 {
 		r.note("mixed load: first error: %s", mixed.firstErr)
 	}
-	r.note("serve: `parley serve` on 127.0.0.1 in a process of its own (%s), loaded by %d concurrent clients in the bench process over keep-alive HTTP/1.1 connections, %s per figure. An ask request is one of the seven questions with limit=100, now or as of a random day; a proof is an inclusion proof of a random entry in the latest tree. An append is a note signed by the client (Ed25519) and sent as JSON. The limit is the same server answering /healthz in the same run: the cost of loopback HTTP and of the load client, which share the machine's cores with the server.",
+	r.note("serve: `parley serve` on 127.0.0.1 in a process of its own (%s), loaded by %d concurrent clients in the bench process over keep-alive HTTP/1.1 connections, %s per figure. An ask request is one of the seven questions (limit=100; 20 proposals, 5 talks, 20 tracks), now or as of a random day of the record's year; a proof is an inclusion proof of a random entry in the latest tree. An append is a note signed by the client (Ed25519) and sent as JSON. The limit is the same server answering /healthz in the same run: the cost of loopback HTTP and of the load client, which share the machine's cores with the server.",
 		srv.how, cfg.ServeClients, cfg.ServeTime)
 	return nil
 }
@@ -166,7 +167,7 @@ func serveFigure(name string, x, floor loadResult) figure {
 
 // askRequest is one of the questions, now or as of a random day.
 func askRequest(rng *rand.Rand) request {
-	q := []string{"positions", "routes?limit=100", "pending?limit=100", "roster", "statements?limit=100", "tracks", "timeline?limit=100"}[rng.IntN(7)]
+	q := []string{"positions?limit=20", "routes?limit=100", "pending?limit=100", "roster?limit=5", "statements?limit=100", "tracks?limit=20", "timeline?limit=100"}[rng.IntN(7)]
 	path := "/api/v1/ask/" + q
 	if rng.IntN(2) == 0 {
 		sep := "?"
@@ -323,16 +324,17 @@ func (s *runningServer) stop() error {
 	return s.err
 }
 
-// memory returns the server's resident size and its peak, from
-// /proc/PID/status (VmRSS, VmHWM).
-func (s *runningServer) memory() (rss, hwm uint64) {
+// memory returns the server's resident size, its peak, and the part of it
+// that is the process's own memory rather than pages of the database file
+// mapped into it (RssAnon), from /proc/PID/status.
+func (s *runningServer) memory() (rss, hwm, anon uint64) {
 	pid := "self"
 	if s.cmd != nil {
 		pid = strconv.Itoa(s.cmd.Process.Pid)
 	}
 	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
@@ -347,9 +349,11 @@ func (s *runningServer) memory() (rss, hwm uint64) {
 			rss = n << 10
 		case "VmHWM":
 			hwm = n << 10
+		case "RssAnon":
+			anon = n << 10
 		}
 	}
-	return rss, hwm
+	return rss, hwm, anon
 }
 
 func (s *runningServer) memoryNote() string {

@@ -96,7 +96,7 @@ func (a *Asker) Answer(ctx context.Context, q Query, flag Flag) (any, error) {
 		return v, nil
 	}
 	v, err := a.answer(ctx, qu, q, flag)
-	if err == nil && a.size() == size {
+	if err == nil && a.size() == size && rows(v) <= maxAnswerRows {
 		a.cacheAnswer(key, v)
 	}
 	return v, err
@@ -120,7 +120,56 @@ func (q Query) key(size int64) string {
 }
 
 // maxAnswers bounds the answers kept; when full they are all dropped.
-const maxAnswers = 4096
+// maxAnswerRows keeps big answers out: they would hold memory, and they
+// are rarely asked twice.
+const (
+	maxAnswers    = 1024
+	maxAnswerRows = 500
+)
+
+// DefaultLimit is how many rows a list question answers unless asked for
+// more (statements and timeline have their own defaults).
+const DefaultLimit = 100
+
+// defaultLimited are the questions DefaultLimit applies to.
+var defaultLimited = map[string]bool{"positions": true, "routes": true, "pending": true, "roster": true, "tracks": true}
+
+// rows counts an answer's rows, to keep big answers out of the cache.
+func rows(v any) int {
+	switch a := v.(type) {
+	case Positions:
+		n := len(a.Proposals)
+		for _, p := range a.Proposals {
+			n += len(p.Positions) + len(p.Assessments)
+		}
+		return n
+	case Routes:
+		n := len(a.Messages)
+		for _, m := range a.Messages {
+			n += len(m.Hops)
+		}
+		return n
+	case Pending:
+		return len(a.Actions)
+	case Roster:
+		n := len(a.Talks)
+		for _, t := range a.Talks {
+			n += len(t.Members) + len(t.Requests)
+		}
+		return n
+	case Statements:
+		return len(a.Statements)
+	case Tracks:
+		n := len(a.Tracks)
+		for _, t := range a.Tracks {
+			n += len(t.History)
+		}
+		return n
+	case Timeline:
+		return len(a.Lines)
+	}
+	return maxAnswerRows + 1
+}
 
 func (a *Asker) cachedAnswer(key string) (any, bool) {
 	a.mu.Lock()
@@ -157,6 +206,12 @@ func (a *Asker) answer(ctx context.Context, qu Question, q Query, flag Flag) (an
 		}
 	}
 	p := q.Params
+	if q.Limit == 0 && defaultLimited[qu.Name] && q.Arg == "" {
+		// An answer about everything on a big record would be the record:
+		// a list question answers the DefaultLimit changed last unless
+		// asked for more.
+		q.Limit = DefaultLimit
+	}
 	switch qu.Name {
 	case "positions":
 		return a.positions(ctx, c, q.Arg, q.Limit)
