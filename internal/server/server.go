@@ -59,7 +59,14 @@ type Server struct {
 	// for them to be acknowledged.
 	inflight sync.WaitGroup
 	ready    chan struct{}
+	// answering admits the requests that ask questions (the API's and the
+	// pages'): each may sort a kind's facts, so a few at a time bound the
+	// memory a busy server uses; the rest wait their turn.
+	answering chan struct{}
 }
+
+// maxAnswering is how many questions are answered at once.
+const maxAnswering = 4
 
 // New makes a server for rec, whose accounts are acc.
 func New(rec *record.Record, acc *account.Service, opts Options) (*Server, error) {
@@ -69,7 +76,8 @@ func New(rec *record.Record, acc *account.Service, opts Options) (*Server, error
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{rec: rec, accounts: acc, opts: opts, log: opts.Logger, mux: http.NewServeMux(), ready: make(chan struct{})}
+	s := &Server{rec: rec, accounts: acc, opts: opts, log: opts.Logger, mux: http.NewServeMux(), ready: make(chan struct{}),
+		answering: make(chan struct{}, maxAnswering)}
 	s.metrics = newMetrics(rec)
 	site, err := web.New(rec, opts.Logger)
 	if err != nil {
@@ -187,6 +195,14 @@ func (s *Server) guard(rt route, page bool) http.Handler {
 		if err != nil {
 			s.failFor(page, w, r, err)
 			return
+		}
+		if (page && !strings.HasPrefix(rt.pattern, "GET /static/")) || strings.HasPrefix(rt.pattern, "GET /api/v1/ask/") {
+			select {
+			case s.answering <- struct{}{}:
+				defer func() { <-s.answering }()
+			case <-r.Context().Done():
+				return
+			}
 		}
 		if err := rt.handle(w, r); err != nil {
 			s.failFor(page, w, r, err)

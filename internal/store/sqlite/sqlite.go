@@ -25,6 +25,9 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// maxIdle is the most connections kept open while idle.
+const maxIdle = 8
+
 // Store is a store.Store in one SQLite file.
 type Store struct {
 	db *sql.DB
@@ -84,12 +87,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
 	// Set on every connection. Besides durability, they make reads cheaper:
 	// a memory map of the first 1 GiB of the file (no system call per page
-	// read) and a page cache of up to 64 MiB (the default is 2 MiB), which
-	// keeps the upper levels of the B-trees that every read descends. Temporary
-	// tables and statement journals (a multi-row upsert writes one) stay in
-	// memory rather than in files written with a system call per page.
+	// read, shared by every connection) and a page cache of up to 8 MiB per
+	// connection (the default is 2 MiB), which keeps the upper levels of the
+	// B-trees that every read descends. Sorts too big for memory (an as-of
+	// question's window over a kind's facts) spill to temporary files rather
+	// than to the heap: a busy server runs many at once.
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(30000)", "foreign_keys(1)",
-		"mmap_size(1073741824)", "cache_size(-65536)", "wal_autocheckpoint(0)", "temp_store(MEMORY)"} {
+		"mmap_size(1073741824)", "cache_size(-8192)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -98,6 +102,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// Every connection has its own page cache: few are kept idle. (The
+	// pool is not capped: an answer reads the entries its rows rest on
+	// while it reads the rows, so a capped pool could deadlock.)
+	db.SetMaxIdleConns(maxIdle)
 	s := &Store{db: db}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
