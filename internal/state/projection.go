@@ -32,7 +32,7 @@ type Projection struct {
 	types *entry.Registry
 	// loaded is the log size the directory reflects.
 	loaded int64
-	dir    *directory
+	dir    folder
 }
 
 var _ tlog.Projection = (*Projection)(nil)
@@ -45,7 +45,7 @@ func NewProjection(types *entry.Registry) *Projection {
 // Load loads the directory from the store's facts, then folds the entries
 // of st the facts do not yet cover, up to size.
 func (p *Projection) Load(ctx context.Context, st store.Store, size int64) error {
-	d := newDirectory(st)
+	d := newLazyDir(st, p.types)
 	if err := d.load(ctx); err != nil {
 		return err
 	}
@@ -149,12 +149,20 @@ func (p *Projection) Fold(ctx context.Context, index int64, s *entry.Signed, bod
 
 func (p *Projection) fold(ctx context.Context, index int64, s *entry.Signed, body entry.Body) (store.Derived, error) {
 	d := p.dir
+	if l, ok := d.(*lazyDir); ok {
+		l.ctx = ctx
+	}
+	mark := d.mark()
 	d.setType(index, s.Entry.Type)
 	f := vocab.NewFold(ctx, index, &s.Entry, d)
-	mark := len(d.journal)
 	err := p.foldBody(f, body)
 	if err == nil {
 		err = f.Finish()
+	}
+	if ferr := d.failed(); ferr != nil {
+		// A lookup failed in the store: the fold's verdict is not to be
+		// trusted either way.
+		err = fmt.Errorf("fold entry %d: %w", index, ferr)
 	}
 	if err != nil {
 		d.undo(mark)
@@ -179,26 +187,105 @@ func (p *Projection) foldBody(f *vocab.Fold, body entry.Body) error {
 }
 
 // Mark returns the point Undo returns to.
-func (p *Projection) Mark() int { return len(p.dir.journal) }
+func (p *Projection) Mark() int { return p.dir.mark() }
 
 // Undo forgets the folds since mark.
 func (p *Projection) Undo(mark int) { p.dir.undo(mark) }
 
 // Commit makes the folds so far permanent.
-func (p *Projection) Commit() {
-	p.dir.journal = p.dir.journal[:0]
-	clear(p.dir.types)
-}
+func (p *Projection) Commit() { p.dir.commit() }
 
 // Rebuild throws the store's facts away and folds the whole log again, up to
-// size, reporting progress.
+// size, reporting progress. The store replaces its facts all at once:
+// until the rebuild is done, readers see the facts as they were.
 func Rebuild(ctx context.Context, st store.Store, types *entry.Registry, size int64, progress func(done int64)) error {
-	if err := st.ResetFacts(ctx); err != nil {
-		return err
-	}
 	p := NewProjection(types)
 	p.dir = newDirectory(st)
-	return p.catchUp(ctx, st, 0, size, progress)
+	return st.RebuildFacts(ctx, func(put func(int64, store.Derived) error) error {
+		return p.refold(ctx, st, size, put, progress)
+	})
+}
+
+// rebuildChunk is the number of entries a rebuild decodes, folds and
+// writes at a time.
+const rebuildChunk = 8192
+
+// refold folds the entries [0, size) and puts their facts, a chunk at a
+// time, in three stages that overlap: the next chunk is decoded (on every
+// core) while this one is folded (in order, as it must be) and the last one
+// is written.
+func (p *Projection) refold(ctx context.Context, st store.Store, size int64, put func(int64, store.Derived) error, progress func(int64)) error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	type chunk struct {
+		from, to int64
+		entries  []decoded
+	}
+	type facts struct {
+		through int64
+		d       store.Derived
+	}
+	chunks := make(chan chunk, 1)
+	derived := make(chan facts, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(chunks)
+		for at := int64(0); at < size; {
+			end := min(at+rebuildChunk, size)
+			entries, err := p.decode(ctx, st, at, end)
+			if err != nil {
+				stop(err)
+				return
+			}
+			select {
+			case chunks <- chunk{at, end, entries}:
+			case <-ctx.Done():
+				return
+			}
+			at = end
+		}
+	})
+	wg.Go(func() {
+		for f := range derived {
+			if err := put(f.through, f.d); err != nil {
+				stop(err)
+				return
+			}
+			if progress != nil {
+				progress(f.through)
+			}
+		}
+	})
+	// Each chunk's facts go to the writer; the next chunk's are about as many.
+	var d store.Derived
+	for c := range chunks {
+		d = store.Derived{Facts: make([]store.Fact, 0, cap(d.Facts)), Voids: make([]store.Void, 0, cap(d.Voids))}
+		for i, e := range c.entries {
+			got, err := p.fold(ctx, c.from+int64(i), e.s, e.body)
+			if err != nil {
+				stop(fmt.Errorf("entry %d: %w", c.from+int64(i), err))
+				break
+			}
+			d.Facts = append(d.Facts, got.Facts...)
+			d.Voids = append(d.Voids, got.Voids...)
+		}
+		// Nothing folded is ever undone: a rebuild that fails is thrown
+		// away whole.
+		p.Commit()
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case derived <- facts{c.to, d}:
+		case <-ctx.Done():
+		}
+	}
+	close(derived)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
 }
 
 // directory is the projection's vocab.Directory: entities by key, entry

@@ -86,6 +86,15 @@ type Projector interface {
 	Project(ctx context.Context, from, through int64, d Derived) error
 	// ResetFacts throws every derived fact away and sets Projected to 0.
 	ResetFacts(ctx context.Context) error
+	// RebuildFacts replaces every derived fact with those fold derives
+	// again from the log, all at once: until it returns, the facts and
+	// Projected stay as they were for every reader, and a failure or a
+	// crash leaves them so. fold calls put for each run of entries, in
+	// order from entry 0, with the facts derived from the entries before
+	// log size through and not yet put; Projected is then the last through.
+	// put may be called from another goroutine than fold's caller, one
+	// call at a time, until fold returns.
+	RebuildFacts(ctx context.Context, fold func(put func(through int64, d Derived) error) error) error
 	// Facts calls fn for each fact q selects, in order.
 	Facts(ctx context.Context, q FactQuery, fn func(Fact) error) error
 }

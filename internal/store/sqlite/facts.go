@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -189,6 +191,281 @@ func (s *Store) ResetFacts(ctx context.Context) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// The SQL of a rebuild. A rebuild loads the facts before it builds the
+// indexes that find them: an index built in one sort costs a fraction of
+// keeping it up to date row by row once its B-tree outgrows the page cache.
+const (
+	// The indexes of the facts and their heads, with the SQL that made them.
+	sqlFactIndexes = `SELECT name, sql FROM sqlite_master
+		WHERE type = 'index' AND tbl_name IN ('facts', 'heads') AND sql IS NOT NULL ORDER BY name`
+	// OR ROLLBACK: a failed insert fails the whole rebuild, so SQLite need
+	// not journal the pages each statement changes to undo just that one.
+	sqlLoadFacts = `INSERT OR ROLLBACK INTO facts (idx, seq, kind, subject, object, tag, time, latest, data) VALUES `
+	sqlLoadHeads = `INSERT OR ROLLBACK INTO heads (kind, subject, object, tag, time, idx, seq) VALUES `
+)
+
+// rebuildCacheKiB is the page cache of the connection that rebuilds, in
+// KiB.
+const rebuildCacheKiB = 65536
+
+// keptIndex is the one index a rebuild keeps up to date as it loads the
+// facts rather than build it at the end: facts come in the order of their
+// entries, which is nearly the order of their times, so it only grows at
+// the right edge of each kind, and that costs less than a sort.
+const keptIndex = "facts_by_time"
+
+// headsPerInsert is the most heads one INSERT of a rebuild writes.
+const headsPerInsert = 512
+
+// RebuildFacts replaces the facts in one transaction: it drops the indexes
+// of facts and heads, loads the facts fold derives while it finds the latest
+// fact of each key, writes the heads, and builds the indexes again from the
+// SQL they were made with. The log is not touched, and until the commit
+// every reader sees the facts as they were.
+func (s *Store) RebuildFacts(ctx context.Context, fold func(put func(through int64, d store.Derived) error) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild facts: %w", err)
+	}
+	defer conn.Close()
+	var cache int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+		return fmt.Errorf("rebuild facts: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -rebuildCacheKiB)); err != nil {
+		return fmt.Errorf("rebuild facts: %w", err)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, cache)); err != nil {
+			// Close the connection rather than pool it set apart.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild facts: %w", err)
+	}
+	defer tx.Rollback()
+	indexes, err := dropFactIndexes(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("rebuild facts: %w", err)
+	}
+	for _, q := range []string{`DELETE FROM facts`, `DELETE FROM heads`, `DELETE FROM voids`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("rebuild facts: %w", err)
+		}
+	}
+	r := &rebuild{tx: tx, heads: map[headKey]head{}, voided: map[int64]bool{}}
+	if r.insert, err = tx.PrepareContext(ctx, loadFacts(factsPerInsert)); err != nil {
+		return fmt.Errorf("rebuild facts: %w", err)
+	}
+	err = fold(func(through int64, d store.Derived) error {
+		if err := r.put(ctx, through, d); err != nil {
+			return fmt.Errorf("rebuild facts: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	moved, err := r.putHeads(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild facts: heads: %w", err)
+	}
+	for _, ix := range indexes {
+		if _, err := tx.ExecContext(ctx, ix[1]); err != nil {
+			return fmt.Errorf("rebuild facts: index %s: %w", ix[0], err)
+		}
+	}
+	// The keys whose latest fact is void, now that the facts are indexed.
+	for _, k := range moved {
+		if _, err := tx.ExecContext(ctx, sqlRecomputeHead, k.kind, k.subject, k.object); err != nil {
+			return fmt.Errorf("rebuild facts: heads: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, sqlSetProjected, r.at); err != nil {
+		return fmt.Errorf("rebuild facts: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild facts: commit: %w", err)
+	}
+	return nil
+}
+
+// dropFactIndexes drops the indexes of facts and heads but keptIndex, and
+// returns the name and SQL of each it dropped.
+func dropFactIndexes(ctx context.Context, tx *sql.Tx) ([][2]string, error) {
+	rows, err := tx.QueryContext(ctx, sqlFactIndexes)
+	if err != nil {
+		return nil, err
+	}
+	var out [][2]string
+	for rows.Next() {
+		var ix [2]string
+		if err := rows.Scan(&ix[0], &ix[1]); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, ix)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	dropped := out[:0]
+	for _, ix := range out {
+		if ix[0] == keptIndex {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+ix[0]+`"`); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", ix[0], err)
+		}
+		dropped = append(dropped, ix)
+	}
+	return dropped, nil
+}
+
+// loadFacts is the INSERT of n facts in a rebuild.
+func loadFacts(n int) string {
+	return sqlLoadFacts + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+}
+
+// loadHeads is the INSERT of n heads in a rebuild.
+func loadHeads(n int) string {
+	return sqlLoadHeads + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+}
+
+// A rebuild is RebuildFacts under way: its transaction, how far the facts
+// go, and the latest fact of each key so far, void or not.
+type rebuild struct {
+	tx     *sql.Tx
+	insert *sql.Stmt // of factsPerInsert facts
+	at     int64
+	heads  map[headKey]head
+	voided map[int64]bool
+	// failed is the error of a put that failed: an insert OR ROLLBACK
+	// refused may have ended the transaction, and nothing may follow it.
+	failed error
+}
+
+// A headKey is the key of a latest-only fact.
+type headKey struct{ kind, subject, object string }
+
+// A head is the latest fact of a key.
+type head struct {
+	tag       string
+	time, idx int64
+	seq       int
+}
+
+// after reports whether h is later than g: by time, then entry, then seq.
+func (h head) after(g head) bool {
+	if h.time != g.time {
+		return h.time > g.time
+	}
+	if h.idx != g.idx {
+		return h.idx > g.idx
+	}
+	return h.seq > g.seq
+}
+
+// put inserts d, derived from the entries [r.at, through).
+func (r *rebuild) put(ctx context.Context, through int64, d store.Derived) error {
+	if r.failed != nil {
+		return r.failed
+	}
+	if err := r.load(ctx, through, d); err != nil {
+		r.failed = err
+		return err
+	}
+	return nil
+}
+
+func (r *rebuild) load(ctx context.Context, through int64, d store.Derived) error {
+	if through < r.at {
+		return fmt.Errorf("facts up to entry %d put after facts up to %d", through, r.at)
+	}
+	for _, f := range d.Facts {
+		if f.Index < r.at || f.Index >= through {
+			return fmt.Errorf("fact of entry %d outside [%d, %d)", f.Index, r.at, through)
+		}
+	}
+	args := make([]any, 0, 9*factsPerInsert)
+	for rest := d.Facts; len(rest) > 0; {
+		n := min(len(rest), factsPerInsert)
+		chunk := rest[:n]
+		rest = rest[n:]
+		args = args[:0]
+		for _, f := range chunk {
+			t := f.Time.UnixNano()
+			args = append(args, f.Index, f.Seq, f.Kind, f.Subject, f.Object, f.Tag, t, f.Latest, f.Data)
+			if f.Latest {
+				k, h := headKey{f.Kind, f.Subject, f.Object}, head{f.Tag, t, f.Index, f.Seq}
+				if g, ok := r.heads[k]; !ok || h.after(g) {
+					r.heads[k] = h
+				}
+			}
+		}
+		ins := r.insert
+		if n < factsPerInsert {
+			var err error
+			if ins, err = r.tx.PrepareContext(ctx, loadFacts(n)); err != nil {
+				return err
+			}
+			defer ins.Close()
+		}
+		if _, err := ins.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("facts of entries %d to %d: %w", chunk[0].Index, chunk[n-1].Index, err)
+		}
+	}
+	for _, v := range d.Voids {
+		if _, err := r.tx.ExecContext(ctx, sqlInsertVoid, v.Target, v.By); err != nil {
+			return fmt.Errorf("void entry %d: %w", v.Target, err)
+		}
+		r.voided[v.Target] = true
+	}
+	r.at = through
+	return nil
+}
+
+// putHeads inserts the heads found, in the order of their key, and returns
+// the keys whose latest fact is void: their head is an older fact.
+func (r *rebuild) putHeads(ctx context.Context) ([]headKey, error) {
+	keys := make([]headKey, 0, len(r.heads))
+	var moved []headKey
+	for k, h := range r.heads {
+		if r.voided[h.idx] {
+			moved = append(moved, k)
+		} else {
+			keys = append(keys, k)
+		}
+	}
+	// In the order of the heads' primary key, each insert appends.
+	slices.SortFunc(keys, func(a, b headKey) int {
+		if c := strings.Compare(a.kind, b.kind); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.subject, b.subject); c != 0 {
+			return c
+		}
+		return strings.Compare(a.object, b.object)
+	})
+	args := make([]any, 0, 7*headsPerInsert)
+	for rest := keys; len(rest) > 0; {
+		n := min(len(rest), headsPerInsert)
+		args = args[:0]
+		for _, k := range rest[:n] {
+			h := r.heads[k]
+			args = append(args, k.kind, k.subject, k.object, h.tag, h.time, h.idx, h.seq)
+		}
+		rest = rest[n:]
+		if _, err := r.tx.ExecContext(ctx, loadHeads(n), args...); err != nil {
+			return nil, err
+		}
+	}
+	return moved, nil
 }
 
 // Facts calls fn for each fact q selects.

@@ -171,6 +171,101 @@ func testFactsRebuild(t *testing.T, s store.Store) {
 	if n := size(t, s); n != 5 {
 		t.Fatalf("size after refused append = %d, want 5", n)
 	}
+
+	testRebuildFacts(t, s)
+}
+
+// testRebuildFacts rebuilds the facts of the 5 entries of factsHistory, on
+// a store whose facts were thrown away, and checks that a rebuild is all or
+// nothing.
+func testRebuildFacts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	projected := func() int64 {
+		t.Helper()
+		n, err := s.Projected(ctx)
+		if err != nil {
+			t.Fatalf("Projected: %v", err)
+		}
+		return n
+	}
+	// In three runs, the last with no facts; readers see no facts until
+	// the rebuild returns.
+	err := s.RebuildFacts(ctx, func(put func(int64, store.Derived) error) error {
+		runs := []struct {
+			through int64
+			d       store.Derived
+		}{
+			{2, store.Derived{Facts: slices.Concat(factsHistory[0].Facts, factsHistory[1].Facts)}},
+			{4, store.Derived{Facts: slices.Concat(factsHistory[2].Facts, factsHistory[3].Facts)}},
+			{5, factsHistory[4]},
+		}
+		for _, r := range runs {
+			if err := put(r.through, r.d); err != nil {
+				return err
+			}
+			if n := projected(); n != 0 {
+				t.Errorf("Projected during a rebuild = %d, want 0 (as before it)", n)
+			}
+			if got := factKeys(t, s, store.FactQuery{Kind: "position"}); got != nil {
+				t.Errorf("facts seen during a rebuild: %q", got)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("RebuildFacts: %v", err)
+	}
+	if n := projected(); n != 5 {
+		t.Fatalf("Projected after RebuildFacts = %d, want 5", n)
+	}
+	checkFactAnswers(t, s)
+
+	// A rebuild that fails changes nothing, whether the fold or the store
+	// refuses.
+	failed := errors.New("the fold failed")
+	half := func(put func(int64, store.Derived) error) error {
+		if err := put(2, store.Derived{Facts: factsHistory[0].Facts}); err != nil {
+			return err
+		}
+		return failed
+	}
+	if err := s.RebuildFacts(ctx, half); !errors.Is(err, failed) {
+		t.Fatalf("RebuildFacts with a failing fold: %v, want %v", err, failed)
+	}
+	outside := func(put func(int64, store.Derived) error) error {
+		return put(3, store.Derived{Facts: factsHistory[3].Facts})
+	}
+	if err := s.RebuildFacts(ctx, outside); err == nil {
+		t.Fatal("RebuildFacts took a fact of entry 3 among the facts of entries before 3")
+	}
+	twice := func(put func(int64, store.Derived) error) error {
+		d := store.Derived{Facts: slices.Concat(factsHistory[0].Facts, factsHistory[1].Facts)}
+		if err := put(2, d); err != nil {
+			return err
+		}
+		// The same facts again, and the fold goes on regardless.
+		d = store.Derived{Facts: slices.Concat(factsHistory[2].Facts, factsHistory[2].Facts)}
+		err := put(3, d)
+		put(4, store.Derived{Facts: []store.Fact{said(3, 5, "z", 3)}})
+		return err
+	}
+	if err := s.RebuildFacts(ctx, twice); err == nil {
+		t.Fatal("RebuildFacts took the same fact twice")
+	}
+	if n := projected(); n != 5 {
+		t.Fatalf("Projected after failed rebuilds = %d, want 5", n)
+	}
+	checkFactAnswers(t, s)
+
+	// The facts of new entries follow on from a rebuild's.
+	b := newBatch(5, 1, "facts")
+	b.Derived = &store.Derived{Facts: []store.Fact{stance(5, "a", "accepts", 4), stance(5, "b", "accepts", 1)}}
+	b.Derived.Facts[1].Seq = 1
+	mustAppend(t, s, b)
+	pos := store.FactQuery{Kind: "position", Subject: "proposal/p", Latest: true}
+	if got, want := factKeys(t, s, pos), []string{"2.0:party/b=rejects", "5.0:party/a=accepts"}; !slices.Equal(got, want) {
+		t.Errorf("latest after a rebuild and an append: got %q, want %q", got, want)
+	}
 }
 
 // testFactsMany stores more facts in one batch than a driver may write in
