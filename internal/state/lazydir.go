@@ -129,7 +129,13 @@ func (d *lazyDir) Declared(index int64) (vocab.Entity, bool) {
 		var body struct {
 			ID string `json:"id"`
 		}
-		if err := json.Unmarshal(s.Entry.Body, &body); err == nil && body.ID != "" {
+		if err := json.Unmarshal(s.Entry.Body, &body); err != nil {
+			return nil
+		}
+		if body.ID == "" && l.Type == vocab.Statement {
+			body.ID = vocab.UnnamedStatement(index)
+		}
+		if body.ID != "" {
 			key = l.Type + "/" + body.ID
 		}
 		return nil

@@ -446,3 +446,21 @@ func TestAnswerCache(t *testing.T) {
 		t.Errorf("unknown proposal: %v", err)
 	}
 }
+
+// An entry may name a statement by the entry that declared it ("#N"), also
+// one declared without an id in an earlier append: the fold finds it in
+// the store, not in memory.
+func TestRefByEntryAcrossAppends(t *testing.T) {
+	r := seeded(t)
+	if err := appendAs(t, r, "kremlin", "statement", `{"speaker":"putin","verb":"said","quote":"We will see.","confidence":"reported"}`, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := r.Log.Size() - 1
+	body := fmt.Sprintf(`{"party":"russia","proposal":"ceasefire-30-day","stance":"undecided","statement":"#%d"}`, n)
+	if err := appendAs(t, r, "kremlin", "position", body, nil); err != nil {
+		t.Fatalf("a position resting on #%d: %v", n, err)
+	}
+	if got := stanceOf(t, r, state.Clock{}); got["Russia"] != vocab.Undecided {
+		t.Errorf("Russia %q, want undecided", got["Russia"])
+	}
+}

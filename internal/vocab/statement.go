@@ -89,7 +89,7 @@ func (b *StatementBody) Fold(f *Fold) error {
 	v.About = keys(about)
 	id := b.ID
 	if id == "" {
-		id = fmt.Sprintf("s%d", f.Index)
+		id = UnnamedStatement(f.Index)
 	}
 	v.Key = Statement + "/" + id
 	if old, ok := f.Dir.Entity(Statement + "/" + id); ok && f.Entry.Corrects == nil {
@@ -155,3 +155,7 @@ func verbCoding(verb string) Coding {
 	}
 	return Coding{CAMEO: "010"}
 }
+
+// UnnamedStatement is the id of the statement entry index declared without
+// one.
+func UnnamedStatement(index int64) string { return fmt.Sprintf("s%d", index) }
