@@ -64,7 +64,7 @@ func commands() []command {
 		{"channel", "confidential channels on a server: channel key|create|list|show|add|remove|post|read", runChannel},
 		{"account", "accounts on the record's server: account add NAME --role R | account list | account token NAME", runAccount},
 		{"types", "list the entry types this record accepts", runTypes},
-		{"bench", "measure the figures: signatures, appends, bundle verify, proofs", runBench},
+		{"bench", "measure the figures: signatures, appends, bundle verify, proofs, projections, the server", runBench},
 	}
 }
 

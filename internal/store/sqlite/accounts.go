@@ -89,25 +89,38 @@ func (s *Store) ListAccounts(ctx context.Context) ([]store.Account, error) {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	rows, err := st.QueryContext(ctx)
+	out, err := collect(rows, err, func(r scanner) (store.Account, error) {
+		a, _, err := scanAccount(r)
+		return a, err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Account
-	for rows.Next() {
-		a, _, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	return out, nil
 }
 
-func scanAccount(row interface{ Scan(...any) error }) (store.Account, string, error) {
+// A scanner is a row, of a query or of a query of one row.
+type scanner interface{ Scan(...any) error }
+
+// collect reads every row of a query with scan. It takes the query's error
+// too, so that a caller wraps one error for both.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+func scanAccount(row scanner) (store.Account, string, error) {
 	var (
 		a             store.Account
 		created, hash string
@@ -274,25 +287,14 @@ func (s *Store) Tokens(ctx context.Context, account string) ([]store.Token, erro
 		return nil, fmt.Errorf("tokens of %q: %w", account, err)
 	}
 	rows, err := st.QueryContext(ctx, account)
+	out, err := collect(rows, err, scanToken)
 	if err != nil {
-		return nil, fmt.Errorf("tokens of %q: %w", account, err)
-	}
-	defer rows.Close()
-	var out []store.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("tokens of %q: %w", account, err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("tokens of %q: %w", account, err)
 	}
 	return out, nil
 }
 
-func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
+func scanToken(row scanner) (store.Token, error) {
 	var (
 		t       store.Token
 		h       []byte

@@ -272,19 +272,8 @@ func (s *Store) AddSealed(ctx context.Context, x store.Sealed) error {
 // SealedEntries returns the entries posted to channel, by index.
 func (s *Store) SealedEntries(ctx context.Context, channel string) ([]store.Sealed, error) {
 	rows, err := s.db.QueryContext(ctx, sqlSealedEntries, channel)
+	out, err := collect(rows, err, scanSealed)
 	if err != nil {
-		return nil, fmt.Errorf("sealed entries of channel %s: %w", channel, err)
-	}
-	defer rows.Close()
-	var out []store.Sealed
-	for rows.Next() {
-		x, err := scanSealed(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sealed entries of channel %s: %w", channel, err)
-		}
-		out = append(out, x)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sealed entries of channel %s: %w", channel, err)
 	}
 	return out, nil
@@ -302,7 +291,7 @@ func (s *Store) SealedEntry(ctx context.Context, channel string, index int64) (s
 	return x, nil
 }
 
-func scanSealed(row interface{ Scan(...any) error }) (store.Sealed, error) {
+func scanSealed(row scanner) (store.Sealed, error) {
 	var (
 		x      store.Sealed
 		posted string

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"slices"
 	"strings"
@@ -206,10 +205,6 @@ const (
 	sqlLoadHeads = `INSERT OR ROLLBACK INTO heads (kind, subject, object, tag, time, idx, seq) VALUES `
 )
 
-// rebuildCacheKiB is the page cache of the connection that rebuilds, in
-// KiB.
-const rebuildCacheKiB = 65536
-
 // keptIndex is the one index a rebuild keeps up to date as it loads the
 // facts rather than build it at the end: facts come in the order of their
 // entries, which is nearly the order of their times, so it only grows at
@@ -225,25 +220,7 @@ const headsPerInsert = 512
 // SQL they were made with. The log is not touched, and until the commit
 // every reader sees the facts as they were.
 func (s *Store) RebuildFacts(ctx context.Context, fold func(put func(through int64, d store.Derived) error) error) error {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("rebuild facts: %w", err)
-	}
-	defer conn.Close()
-	var cache int64
-	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
-		return fmt.Errorf("rebuild facts: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -rebuildCacheKiB)); err != nil {
-		return fmt.Errorf("rebuild facts: %w", err)
-	}
-	defer func() {
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, cache)); err != nil {
-			// Close the connection rather than pool it set apart.
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("rebuild facts: %w", err)
 	}
