@@ -34,58 +34,60 @@ type Asker struct {
 	st   store.Store
 	size func() int64
 
-	mu       sync.Mutex
-	sizeSeen int64
-	entities map[string]vocab.Entity
-	bases    map[int64]Basis
-	// answers are whole answers at log size answersAt, by query.
-	answers   map[string]any
-	answersAt int64
+	// entities are dropped when the log grows; bases (entries never
+	// change) only when full; answers are whole answers, dropped when the
+	// log grows.
+	entities *cache[string, vocab.Entity]
+	bases    *cache[int64, Basis]
+	answers  *cache[string, any]
 }
 
-// maxCached bounds each cache; a full cache is emptied.
+// maxCached bounds the caches of entities and bases.
 const maxCached = 100_000
 
 // NewAsker returns an Asker over st; size returns the log's size, so that
-// cached entities are dropped when it grows.
+// what depends on it is dropped when it grows.
 func NewAsker(st store.Store, size func() int64) *Asker {
-	return &Asker{st: st, size: size, entities: map[string]vocab.Entity{}, bases: map[int64]Basis{}, answers: map[string]any{}}
+	return &Asker{st: st, size: size,
+		entities: newCache[string, vocab.Entity](maxCached, size),
+		bases:    newCache[int64, Basis](maxCached, nil),
+		answers:  newCache[string, any](maxAnswers, size)}
 }
 
-func (a *Asker) cachedEntity(key string) (vocab.Entity, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if n := a.size(); n != a.sizeSeen {
-		a.sizeSeen = n
-		clear(a.entities)
+// A cache is a bounded map, safe for concurrent use: full, it is emptied;
+// with a size function, it is emptied whenever the size it returns changes.
+type cache[K comparable, V any] struct {
+	mu   sync.Mutex
+	m    map[K]V
+	max  int
+	size func() int64
+	at   int64
+}
+
+func newCache[K comparable, V any](max int, size func() int64) *cache[K, V] {
+	return &cache[K, V]{m: map[K]V{}, max: max, size: size}
+}
+
+func (c *cache[K, V]) get(k K) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.size != nil {
+		if n := c.size(); n != c.at {
+			c.at = n
+			clear(c.m)
+		}
 	}
-	e, ok := a.entities[key]
-	return e, ok
+	v, ok := c.m[k]
+	return v, ok
 }
 
-func (a *Asker) cacheEntity(key string, e vocab.Entity) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.entities) >= maxCached {
-		clear(a.entities)
+func (c *cache[K, V]) put(k K, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		clear(c.m)
 	}
-	a.entities[key] = e
-}
-
-func (a *Asker) cachedBasis(index int64) (Basis, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	b, ok := a.bases[index]
-	return b, ok
-}
-
-func (a *Asker) cacheBasis(index int64, b Basis) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.bases) >= maxCached {
-		clear(a.bases)
-	}
-	a.bases[index] = b
+	c.m[k] = v
 }
 
 // A Ref names an entity in an answer: its key and its name.
@@ -141,7 +143,7 @@ func (w *answer) entity(key string) vocab.Entity {
 	if e, ok := w.names[key]; ok {
 		return e
 	}
-	if e, ok := w.a.cachedEntity(key); ok {
+	if e, ok := w.a.entities.get(key); ok {
 		w.names[key] = e
 		return e
 	}
@@ -155,7 +157,7 @@ func (w *answer) entity(key string) vocab.Entity {
 	if e.ID == "" {
 		e.Name = key
 	} else {
-		w.a.cacheEntity(key, e)
+		w.a.entities.put(key, e)
 	}
 	w.names[key] = e
 	return e
@@ -181,7 +183,7 @@ func (w *answer) basis(index int64) Basis {
 	if b, ok := w.bases[index]; ok {
 		return b
 	}
-	if b, ok := w.a.cachedBasis(index); ok {
+	if b, ok := w.a.bases.get(index); ok {
 		w.bases[index] = b
 		return b
 	}
@@ -198,7 +200,7 @@ func (w *answer) basis(index int64) Basis {
 		w.err = err
 	}
 	if err == nil && b.Author != "" {
-		w.a.cacheBasis(index, b)
+		w.a.bases.put(index, b)
 	}
 	w.bases[index] = b
 	return b

@@ -40,7 +40,7 @@ type lazyDir struct {
 	over   *directory
 	voided map[int64]int64
 	// cache holds committed entities by key (found false: none).
-	cache map[string]cachedEntity
+	cache *cache[string, cachedEntity]
 }
 
 type cachedEntity struct {
@@ -52,7 +52,7 @@ type cachedEntity struct {
 const maxDirCache = 50_000
 
 func newLazyDir(st store.Store, types *entry.Registry) *lazyDir {
-	return &lazyDir{st: st, types: types, ctx: context.Background(), over: newDirectory(st), voided: map[int64]int64{}, cache: map[string]cachedEntity{}}
+	return &lazyDir{st: st, types: types, ctx: context.Background(), over: newDirectory(st), voided: map[int64]int64{}, cache: newCache[string, cachedEntity](maxDirCache, nil)}
 }
 
 // load reads the corrections: there are few, and every fold may ask.
@@ -87,7 +87,7 @@ func (d *lazyDir) Entity(key string) (vocab.Entity, bool) {
 	if e, ok := d.over.entities[key]; ok {
 		return e, true
 	}
-	if c, ok := d.cache[key]; ok {
+	if c, ok := d.cache.get(key); ok {
 		return c.e, c.found
 	}
 	var e vocab.Entity
@@ -100,15 +100,8 @@ func (d *lazyDir) Entity(key string) (vocab.Entity, bool) {
 		d.fail(fmt.Errorf("entity %s: %w", key, err))
 		return vocab.Entity{}, false
 	}
-	d.remember(key, cachedEntity{e, found})
+	d.cache.put(key, cachedEntity{e, found})
 	return e, found
-}
-
-func (d *lazyDir) remember(key string, c cachedEntity) {
-	if len(d.cache) >= maxDirCache {
-		clear(d.cache)
-	}
-	d.cache[key] = c
 }
 
 // Declared finds the entity entry index declared: the entry's type names
@@ -211,7 +204,7 @@ func (d *lazyDir) undo(mark int) { d.over.undo(mark) }
 // now holds their facts.
 func (d *lazyDir) commit() {
 	for k, e := range d.over.entities {
-		d.remember(k, cachedEntity{e, true})
+		d.cache.put(k, cachedEntity{e, true})
 	}
 	for t, by := range d.over.voided {
 		d.voided[t] = by

@@ -92,12 +92,12 @@ func (a *Asker) Answer(ctx context.Context, q Query, flag Flag) (any, error) {
 	// good, and is kept until the log grows.
 	size := a.size()
 	key := q.key(size)
-	if v, ok := a.cachedAnswer(key); ok {
+	if v, ok := a.answers.get(key); ok {
 		return v, nil
 	}
 	v, err := a.answer(ctx, qu, q, flag)
 	if err == nil && a.size() == size && rows(v) <= maxAnswerRows {
-		a.cacheAnswer(key, v)
+		a.answers.put(key, v)
 	}
 	return v, err
 }
@@ -169,26 +169,6 @@ func rows(v any) int {
 		return len(a.Lines)
 	}
 	return maxAnswerRows + 1
-}
-
-func (a *Asker) cachedAnswer(key string) (any, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if n := a.size(); n != a.answersAt {
-		a.answersAt = n
-		clear(a.answers)
-	}
-	v, ok := a.answers[key]
-	return v, ok
-}
-
-func (a *Asker) cacheAnswer(key string, v any) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.answers) >= maxAnswers {
-		clear(a.answers)
-	}
-	a.answers[key] = v
 }
 
 // answer answers a checked question.
