@@ -16,8 +16,3 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 	_, err := w.Write(openapiDoc)
 	return err
 }
-
-func (s *Server) describeProblemH(w http.ResponseWriter, r *http.Request) error {
-	s.describeProblem(w, r)
-	return nil
-}

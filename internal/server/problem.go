@@ -108,20 +108,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeBody(w, p)
 }
 
-// problemKinds lists every problem type, for its documentation.
-func problemKinds() []problem.Kind {
-	return []problem.Kind{problem.Invalid, problem.NotFound, problem.Unauthorized, problem.TooLarge, problem.Conflict,
-		problem.Tampered, problem.Internal, problem.Unauthenticated, problem.Forbidden, problem.RateLimited, kindUnsupported, kindMethod}
-}
-
 // describeProblem serves the documentation of a problem type.
-func (s *Server) describeProblem(w http.ResponseWriter, r *http.Request) {
+func (s *Server) describeProblem(w http.ResponseWriter, r *http.Request) error {
 	kind := problem.Kind(r.PathValue("kind"))
 	title, ok := titles[kind]
 	if !ok {
-		s.fail(w, r, problem.New(problem.NotFound, "", "no problem type %q", kind))
-		return
+		return problem.New(problem.NotFound, "", "no problem type %q", kind)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"type": ProblemBase + string(kind), "title": title, "status": statuses[kind],
+	return writeJSON(w, http.StatusOK, map[string]any{"type": ProblemBase + string(kind), "title": title, "status": statuses[kind],
 		"kind": kind, "description": fmt.Sprintf("parley answers %d with this type when: %s.", statuses[kind], title)})
 }

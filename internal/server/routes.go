@@ -22,7 +22,7 @@ func (s *Server) routes() []route {
 		{"GET /tile/{level}/{path...}", read, s.tile, "a Merkle tree tile or an entry bundle (C2SP tlog-tiles)"},
 
 		{"GET /api/v1/openapi.json", public, s.openapi, "this API, described"},
-		{"GET /api/v1/problems/{kind}", public, s.describeProblemH, "what a problem type means"},
+		{"GET /api/v1/problems/{kind}", public, s.describeProblem, "what a problem type means"},
 
 		// The log.
 		{"GET /api/v1/entries", read, s.listEntries, "entries from..to (at most 1000)"},

@@ -36,8 +36,9 @@ type Options struct {
 	MaxBody int64
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
-	// SecureCookies marks the session cookie Secure (default on; browsers
-	// treat http://127.0.0.1 and http://localhost as secure too).
+	// InsecureCookies leaves the Secure flag off the session cookie. It is
+	// for tests that sign in over plain HTTP to a host other than loopback:
+	// browsers treat http://127.0.0.1 and http://localhost as secure.
 	InsecureCookies bool
 }
 
@@ -58,7 +59,6 @@ type Server struct {
 	// inflight counts appends being sequenced, so that shutdown waits
 	// for them to be acknowledged.
 	inflight sync.WaitGroup
-	ready    chan struct{}
 	// answering admits the requests that ask questions (the API's and the
 	// pages'): each may sort a kind's facts, so a few at a time bound the
 	// memory a busy server uses; the rest wait their turn.
@@ -76,7 +76,7 @@ func New(rec *record.Record, acc *account.Service, opts Options) (*Server, error
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{rec: rec, accounts: acc, opts: opts, log: opts.Logger, mux: http.NewServeMux(), ready: make(chan struct{}),
+	s := &Server{rec: rec, accounts: acc, opts: opts, log: opts.Logger, mux: http.NewServeMux(),
 		answering: make(chan struct{}, maxAnswering)}
 	s.metrics = newMetrics(rec)
 	site, err := web.New(rec, opts.Logger)
@@ -103,7 +103,6 @@ func New(rec *record.Record, acc *account.Service, opts Options) (*Server, error
 		s.fail(w, r, problem.New(problem.Forbidden, "Origin", "a state-changing request from another site is refused"))
 	}))
 	s.handler = s.observe(cop.Handler(s.mux))
-	close(s.ready)
 	return s, nil
 }
 

@@ -74,14 +74,15 @@ func viewerOf(ctx context.Context) Viewer {
 
 // Site renders the pages of one record.
 type Site struct {
-	rec   *record.Record
-	log   *slog.Logger
-	pages map[string]*template.Template
+	rec    *record.Record
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	static http.Handler
 }
 
 // New parses every page's templates.
 func New(rec *record.Record, log *slog.Logger) (*Site, error) {
-	s := &Site{rec: rec, log: log, pages: map[string]*template.Template{}}
+	s := &Site{rec: rec, log: log, pages: map[string]*template.Template{}, static: staticFiles()}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -100,9 +101,11 @@ func New(rec *record.Record, log *slog.Logger) (*Site, error) {
 	return s, nil
 }
 
-// Static serves the stylesheet and scripts; they are named by content
-// version in the page, so they may be cached for a day.
-func (s *Site) Static() http.Handler {
+// Static serves the stylesheet and scripts, which may be cached for a day.
+func (s *Site) Static() http.Handler { return s.static }
+
+// staticFiles is the handler of the embedded static directory.
+func staticFiles() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
 	fsrv := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
