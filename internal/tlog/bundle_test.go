@@ -376,6 +376,9 @@ func TestVerifyBrokenBundles(t *testing.T) {
 	// character set: loose base64 decoders read the same 64 bytes.
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	nonStrictSig := sig3[:85] + string(alphabet[strings.IndexByte(alphabet, sig3[85])^1]) + "=="
+	// The same signature with its first character changed to another:
+	// the first six bits of R differ, so it no longer verifies.
+	editedSig := string(alphabet[strings.IndexByte(alphabet, sig3[0])^32]) + sig3[1:]
 
 	for _, tc := range []struct {
 		name   string
@@ -429,7 +432,7 @@ func TestVerifyBrokenBundles(t *testing.T) {
 		{"entry: a trailing space", edit(5, func(s string) string { return s + " " }), "", "entry 3 (line 5)", ""},
 		{"entry: an unknown member", edit(5, replace(`"index":3,`, `"index":3,"note":"x",`)), problem.Invalid, "entry 3 (line 5)", "not an entry line"},
 		{"entry: its text edited", edit(5, replace(`entry three`, `entry thre3`)), problem.Tampered, "entry 3 (line 5)", "does not verify"},
-		{"entry: its signature edited", edit(5, replace(sig3, "A"+sig3[1:])), problem.Tampered, "entry 3 (line 5)", "does not verify"},
+		{"entry: its signature edited", edit(5, replace(sig3, editedSig)), problem.Tampered, "entry 3 (line 5)", "does not verify"},
 		{"entry: its signature in loose base64", edit(5, replace(sig3, nonStrictSig)), problem.Invalid, "entry 3 (line 5)", `"sig"`},
 		{"entry: its author edited", edit(5, replace(a.id, impostor.id)), problem.Unauthorized, "entry 3 (line 5)", "not registered"},
 		{"entry: another entry's signature", edit(5, replace(sig3, sigOf(ss[4]))), problem.Tampered, "entry 3 (line 5)", "does not verify"},

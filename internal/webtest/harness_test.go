@@ -45,8 +45,8 @@ const (
 // How long one browser action, and one wait for the page to show
 // something, may take before the test fails.
 const (
-	actionTimeout = 20 * time.Second
-	waitTimeout   = 15 * time.Second
+	actionTimeout = 30 * time.Second
+	waitTimeout   = 30 * time.Second
 )
 
 // chrome is the browser of this test binary: started by the first test that
@@ -538,14 +538,18 @@ func (tb *tab) where() string {
 	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
 	defer cancel()
 	type page struct {
-		URL  string `json:"url"`
-		Text string `json:"text"`
+		URL     string   `json:"url"`
+		Text    string   `json:"text"`
+		Outputs []string `json:"outputs"`
 	}
-	p, err := chromedp.Run(ctx, chromedp.Evaluate[page](`({url: location.href, text: document.body ? document.body.innerText.slice(0, 400) : ""})`))
+	p, err := chromedp.Run(ctx, chromedp.Evaluate[page](`({url: location.href,
+		text: document.body ? document.body.innerText.slice(0, 400) : "",
+		outputs: [...document.querySelectorAll("output, [role=alert], .field-error:not([hidden])")].
+			map(o => (o.id ? "#" + o.id + ": " : "") + o.textContent.trim()).filter(t => t !== "")})`))
 	if err != nil {
 		return "page unknown: " + err.Error()
 	}
-	return fmt.Sprintf("page %s says: %q", p.URL, p.Text)
+	return fmt.Sprintf("page %s says: %q; its outputs and alerts say: %q", p.URL, p.Text, p.Outputs)
 }
 
 // js quotes s as a JavaScript string.
