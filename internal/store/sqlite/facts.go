@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -184,7 +185,7 @@ func (s *Store) ResetFacts(ctx context.Context) error {
 		return fmt.Errorf("reset facts: %w", err)
 	}
 	defer tx.Rollback()
-	for _, q := range []string{`DELETE FROM facts`, `DELETE FROM heads`, `DELETE FROM voids`, `UPDATE projected SET size = 0`} {
+	for _, q := range []string{`DELETE FROM facts`, `DELETE FROM heads`, `DELETE FROM voids`, `DELETE FROM tallies`, `UPDATE projected SET size = 0`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("reset facts: %w", err)
 		}
@@ -196,9 +197,15 @@ func (s *Store) ResetFacts(ctx context.Context) error {
 // indexes that find them: an index built in one sort costs a fraction of
 // keeping it up to date row by row once its B-tree outgrows the page cache.
 const (
-	// The indexes of the facts and their heads, with the SQL that made them.
-	sqlFactIndexes = `SELECT name, sql FROM sqlite_master
-		WHERE type = 'index' AND tbl_name IN ('facts', 'heads') AND sql IS NOT NULL ORDER BY name`
+	// The indexes of the facts and their heads, and the triggers that keep
+	// the tallies, with the SQL that made them.
+	sqlFactIndexes = `SELECT name, type, sql FROM sqlite_master
+		WHERE type IN ('index', 'trigger') AND tbl_name IN ('facts', 'heads') AND sql IS NOT NULL ORDER BY type, name`
+	// The tallies counted again from the heads, after a rebuild.
+	sqlCountTallies = `INSERT INTO tallies (kind, subject, tag, day, n)
+		SELECT kind, subject, tag,
+			CASE WHEN time >= 0 THEN time / 86400000000000 ELSE (time + 1) / 86400000000000 - 1 END AS d, count(*)
+		FROM heads WHERE kind GLOB 'tally.*' GROUP BY kind, subject, tag, d`
 	// OR ROLLBACK: a failed insert fails the whole rebuild, so SQLite need
 	// not journal the pages each statement changes to undo just that one.
 	sqlLoadFacts = `INSERT OR ROLLBACK INTO facts (idx, seq, kind, subject, object, tag, time, latest, data) VALUES `
@@ -229,7 +236,7 @@ func (s *Store) RebuildFacts(ctx context.Context, fold func(put func(through int
 	if err != nil {
 		return fmt.Errorf("rebuild facts: %w", err)
 	}
-	for _, q := range []string{`DELETE FROM facts`, `DELETE FROM heads`, `DELETE FROM voids`} {
+	for _, q := range []string{`DELETE FROM facts`, `DELETE FROM heads`, `DELETE FROM voids`, `DELETE FROM tallies`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("rebuild facts: %w", err)
 		}
@@ -252,14 +259,29 @@ func (s *Store) RebuildFacts(ctx context.Context, fold func(put func(through int
 		return fmt.Errorf("rebuild facts: heads: %w", err)
 	}
 	for _, ix := range indexes {
-		if _, err := tx.ExecContext(ctx, ix[1]); err != nil {
-			return fmt.Errorf("rebuild facts: index %s: %w", ix[0], err)
+		if ix.typ != "index" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, ix.sql); err != nil {
+			return fmt.Errorf("rebuild facts: index %s: %w", ix.name, err)
 		}
 	}
 	// The keys whose latest fact is void, now that the facts are indexed.
 	for _, k := range moved {
 		if _, err := tx.ExecContext(ctx, sqlRecomputeHead, k.kind, k.subject, k.object); err != nil {
 			return fmt.Errorf("rebuild facts: heads: %w", err)
+		}
+	}
+	// The tallies, counted once, and their triggers back.
+	if _, err := tx.ExecContext(ctx, sqlCountTallies); err != nil {
+		return fmt.Errorf("rebuild facts: tallies: %w", err)
+	}
+	for _, ix := range indexes {
+		if ix.typ != "trigger" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, ix.sql); err != nil {
+			return fmt.Errorf("rebuild facts: trigger %s: %w", ix.name, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, sqlSetProjected, r.at); err != nil {
@@ -271,35 +293,38 @@ func (s *Store) RebuildFacts(ctx context.Context, fold func(put func(through int
 	return nil
 }
 
+// A schemaObject is an index or trigger a rebuild drops and makes again.
+type schemaObject struct{ name, typ, sql string }
+
 // dropFactIndexes drops the indexes of facts and heads but keptIndex, and
-// returns the name and SQL of each it dropped.
-func dropFactIndexes(ctx context.Context, tx *sql.Tx) ([][2]string, error) {
+// the triggers that keep the tallies, and returns each it dropped.
+func dropFactIndexes(ctx context.Context, tx *sql.Tx) ([]schemaObject, error) {
 	rows, err := tx.QueryContext(ctx, sqlFactIndexes)
 	if err != nil {
 		return nil, err
 	}
-	var out [][2]string
+	var out []schemaObject
 	for rows.Next() {
-		var ix [2]string
-		if err := rows.Scan(&ix[0], &ix[1]); err != nil {
+		var o schemaObject
+		if err := rows.Scan(&o.name, &o.typ, &o.sql); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		out = append(out, ix)
+		out = append(out, o)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	dropped := out[:0]
-	for _, ix := range out {
-		if ix[0] == keptIndex {
+	for _, o := range out {
+		if o.name == keptIndex {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+ix[0]+`"`); err != nil {
-			return nil, fmt.Errorf("drop index %s: %w", ix[0], err)
+		if _, err := tx.ExecContext(ctx, `DROP `+strings.ToUpper(o.typ)+` "`+o.name+`"`); err != nil {
+			return nil, fmt.Errorf("drop %s %s: %w", o.typ, o.name, err)
 		}
-		dropped = append(dropped, ix)
+		dropped = append(dropped, o)
 	}
 	return dropped, nil
 }
@@ -552,4 +577,45 @@ func anys(ss []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// sqlTallies reads the counts of one tallied kind: the subject prefix is
+// matched as a range, so the primary key finds it.
+const sqlTallies = `SELECT subject, tag, day, n FROM tallies
+	WHERE kind = ? AND subject >= ? AND subject < ? AND day >= ? AND day <= ?
+	ORDER BY subject, day, tag`
+
+// Tallies calls fn for each count q selects.
+func (s *Store) Tallies(ctx context.Context, q store.TallyQuery, fn func(store.Tally) error) error {
+	from, to := q.FromDay, q.ToDay
+	if from == 0 {
+		from = math.MinInt64
+	}
+	if to == 0 {
+		to = math.MaxInt64
+	}
+	stmt, err := s.prepared(ctx, sqlTallies)
+	if err != nil {
+		return fmt.Errorf("read tallies: %w", err)
+	}
+	// Every subject beginning with the prefix sorts below the prefix
+	// followed by the highest code point.
+	rows, err := stmt.QueryContext(ctx, q.Kind, q.Subjects, q.Subjects+"\U0010FFFF", from, to)
+	if err != nil {
+		return fmt.Errorf("read tallies: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		t := store.Tally{Kind: q.Kind}
+		if err := rows.Scan(&t.Subject, &t.Tag, &t.Day, &t.N); err != nil {
+			return fmt.Errorf("read tallies: %w", err)
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read tallies: %w", err)
+	}
+	return nil
 }
