@@ -22,11 +22,15 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the answer as JSON")
 	fs.IntVar(&q.Limit, "limit", 0, "answer at most this many rows (statements: 100, timeline: 1000 by default)")
 	for _, p := range []struct{ name, usage string }{
-		{"from", "routes: the sender; timeline: the earliest time"},
-		{"to", "routes: the recipient; timeline: the latest time"},
+		{"from", "routes: the sender; timeline, incidents: the earliest time; compliance: the first day"},
+		{"to", "routes: the recipient; timeline, incidents: the latest time; compliance: the last day"},
 		{"by", "statements: the speaker"},
 		{"about", "statements: what they are about"},
 		{"confidence", "statements: confirmed, reported, alleged (comma-separated)"},
+		{"agreement", "compliance, incidents: the ceasefire agreement (the only one, if left out)"},
+		{"category", "incidents: the category of incident"},
+		{"status", "incidents: reported, under-review, verified, unverified, disputed, rejected, duplicate (comma-separated)"},
+		{"party", "incidents: the party they are alleged against"},
 	} {
 		fs.Func(p.name, p.usage, func(v string) error { q.Params[p.name] = v; return nil })
 	}
@@ -101,6 +105,10 @@ func printAnswer(w io.Writer, answer any) {
 		printTracks(w, a)
 	case state.Timeline:
 		printTimeline(w, a)
+	case state.Compliance:
+		printCompliance(w, a)
+	case state.Incidents:
+		printIncidents(w, a)
 	default:
 		fmt.Fprintf(w, "%v\n", a)
 	}

@@ -101,8 +101,10 @@ func TestAskBadInput(t *testing.T) {
 func TestDemo(t *testing.T) {
 	c := &cli{t: t, dir: t.TempDir() + "/unused"}
 	out := c.ok("demo", "--no-serve")
-	for _, w := range []string{"35 entries", "Russia   accepts-in-principle", "Vladimir Putin → Steve Witkoff → Donald Trump",
-		"action/witkoff-report (pending)", "Keith Kellogg  absent", "U.S.–Ukraine intelligence sharing", "verified"} {
+	for _, w := range []string{"78 entries", "Russia   accepts-in-principle", "Vladimir Putin → Steve Witkoff → Donald Trump",
+		"action/witkoff-report (pending)", "Keith Kellogg  absent", "U.S.–Ukraine intelligence sharing", "verified",
+		"22 incidents, 6 verified, 1 duplicates set aside; 26 of 30 days without a verified violation",
+		"Daily report for 2025-03-22", "duplicate of ua-0322.1"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("demo output does not contain %q", w)
 		}

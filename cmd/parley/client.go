@@ -155,6 +155,10 @@ func askServer(ctx context.Context, e *env, q state.Query) (any, error) {
 		answer = new(state.Statements)
 	case "tracks":
 		answer = new(state.Tracks)
+	case "compliance":
+		answer = new(state.Compliance)
+	case "incidents":
+		answer = new(state.Incidents)
 	case "timeline":
 		answer = new(state.Timeline)
 	}
@@ -177,6 +181,10 @@ func deref(p any) any {
 	case *state.Positions:
 		return *a
 	case *state.Routes:
+		return *a
+	case *state.Compliance:
+		return *a
+	case *state.Incidents:
 		return *a
 	case *state.Pending:
 		return *a

@@ -44,7 +44,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "A fresh record of the seed case: %d entries from the news report, signed by the Kremlin,\n"+
-		"the Ukrainian presidency, the U.S. administration and the press, in %s.\n", n, *dir)
+		"the Ukrainian presidency, the U.S. administration and the press, then an illustrative first week of a\n"+
+		"30-day ceasefire reported and reviewed by a monitoring mission, in %s.\n", n, *dir)
 	for _, q := range []struct{ title, ask string }{
 		{"1. Where does the 30-day ceasefire proposal stand, party by party?", "positions"},
 		{"2. Which messages went between Putin and Trump, through whom, and was each delivered?", "routes"},
@@ -52,13 +53,18 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		{"4. Who is on the roster of the talks, who is absent, who was asked to be excluded?", "roster"},
 		{"5. Who said what, verbatim, with source and confidence?", "statements"},
 		{"6. What is the status of each track?", "tracks"},
+		{"7. Is the ceasefire holding? Incidents per party and day, verified or not", "compliance"},
 	} {
 		fmt.Fprintf(e.stdout, "\n%s\n$ parley ask %s\n", q.title, q.ask)
 		if err := runAsk(ctx, e, []string{q.ask, "--dir", *dir}); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "\n7. Is the record intact?\n$ parley verify\n")
+	fmt.Fprintf(e.stdout, "\n8. What happened on 22 March, the ceasefire's third day?\n$ parley report daily --date 2025-03-22\n")
+	if err := runReport(ctx, e, []string{"daily", "--date", "2025-03-22", "--dir", *dir}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\n9. Is the record intact?\n$ parley verify\n")
 	if err := runVerify(ctx, e, []string{"--dir", *dir}); err != nil {
 		return err
 	}

@@ -59,6 +59,7 @@ func commands() []command {
 		{"ask", "ask the record: positions, routes, pending, roster, statements, tracks, timeline", runAsk},
 		{"demo", "make a fresh record of the seed case in a temporary directory and answer its questions", runDemo},
 		{"gen", "write a synthetic negotiation as a batch file: gen --entries N --seed S [--out FILE]", runGen},
+		{"report", "reports on a ceasefire: report daily --date D [--agreement A] [--format text|json]", runReport},
 		{"rebuild", "throw the projections away and fold the whole log again", runRebuild},
 		{"serve", "serve the record over HTTP: serve [--addr 127.0.0.1:8080] [--public]", runServe},
 		{"channel", "confidential channels on a server: channel key|create|list|show|add|remove|post|read", runChannel},

@@ -32,6 +32,8 @@ var Questions = []Question{
 	{"statements", "statements [--by ACTOR] [--about X] [--confidence C,...]: who said what, verbatim", "", []string{"by", "about", "confidence"}},
 	{"tracks", "tracks: each bilateral track and its status history", "", nil},
 	{"timeline", "timeline [--from T] [--to T]: everything in order, as a story", "", []string{"from", "to"}},
+	{"compliance", "compliance [--agreement A] [--from D] [--to D]: incidents per party and day, by category and status; days without verified violations; trend", "", []string{"agreement", "from", "to"}},
+	{"incidents", "incidents [--agreement A] [--from T] [--to T] [--category C] [--status S,...] [--party P]: the incidents reported under an agreement", "", []string{"agreement", "from", "to", "category", "status", "party"}},
 }
 
 // QuestionNamed returns the question called name.
@@ -167,6 +169,10 @@ func rows(v any) int {
 		return n
 	case Timeline:
 		return len(a.Lines)
+	case Compliance:
+		return len(a.Days) * (1 + len(a.Parties))
+	case Incidents:
+		return len(a.Incidents)
 	}
 	return maxAnswerRows + 1
 }
@@ -232,8 +238,61 @@ func (a *Asker) answer(ctx context.Context, qu Question, q Query, flag Flag) (an
 			}
 		}
 		return a.Timeline(ctx, c, start, q.Limit)
+	case "compliance":
+		from, to, err := dayRange(p, flag)
+		if err != nil {
+			return nil, err
+		}
+		v, err := a.Compliance(ctx, c, p["agreement"], from, to)
+		return v, flagged(err, flag)
+	case "incidents":
+		f := IncidentFilter{Agreement: p["agreement"], Party: p["party"], Limit: q.Limit}
+		if p["from"] != "" {
+			if f.From, err = ParseTime(p["from"]); err != nil {
+				return nil, problem.New(problem.Invalid, flag("from"), "%v", err)
+			}
+		}
+		if p["to"] != "" {
+			end, err := EndOf(p["to"])
+			if err != nil {
+				return nil, problem.New(problem.Invalid, flag("to"), "%v", err)
+			}
+			f.To = end.Add(time.Nanosecond)
+		}
+		if f.Category = p["category"]; f.Category != "" {
+			if _, ok := vocab.CategoryOf(f.Category); !ok {
+				return nil, problem.New(problem.Invalid, flag("category"), "%q: one of %s", f.Category, strings.Join(vocab.CategoryIDs, ", "))
+			}
+		}
+		if p["status"] != "" {
+			for _, x := range strings.Split(p["status"], ",") {
+				x = strings.TrimSpace(x)
+				if !slices.Contains(vocab.IncidentStatuses, x) {
+					return nil, problem.New(problem.Invalid, flag("status"), "%q: one of %s", x, strings.Join(vocab.IncidentStatuses, ", "))
+				}
+				f.Status = append(f.Status, x)
+			}
+		}
+		v, err := a.Incidents(ctx, c, f)
+		return v, flagged(err, flag)
 	}
 	return nil, fmt.Errorf("question %s has no answer", qu.Name)
+}
+
+// dayRange reads the from and to days of a compliance question.
+func dayRange(p map[string]string, flag Flag) (from, to time.Time, err error) {
+	for _, x := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if p[x.name] == "" {
+			continue
+		}
+		if *x.t, err = ParseTime(p[x.name]); err != nil {
+			return time.Time{}, time.Time{}, problem.New(problem.Invalid, flag(x.name), "%v", err)
+		}
+	}
+	return from, to, nil
 }
 
 // knownAt reads a recording clock: "#N" (a log size) or a time.

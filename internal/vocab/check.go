@@ -14,6 +14,11 @@ func invalid(format string, args ...any) error {
 	return problem.New(problem.Invalid, "", format, args...)
 }
 
+// forbidden is a body its author may not put on the record.
+func forbidden(format string, args ...any) error {
+	return problem.New(problem.Forbidden, "", format, args...)
+}
+
 // required refuses an empty string field.
 func required(field, v string) error {
 	if strings.TrimSpace(v) == "" {

@@ -28,10 +28,13 @@ const (
 	Request   = "request"
 	Action    = "action"
 	Track     = "track"
+	Agreement = "agreement"
+	Report    = "report"
+	Incident  = "incident"
 )
 
 // Kinds lists every kind of entity.
-var Kinds = []string{Actor, Party, Talks, Meeting, Message, Statement, Proposal, Request, Action, Track}
+var Kinds = []string{Actor, Party, Talks, Meeting, Message, Statement, Proposal, Request, Action, Track, Agreement, Report, Incident}
 
 // The kinds of fact the vocabulary derives; package state asks for them.
 const (
@@ -52,11 +55,18 @@ const (
 	FactAction     = "action"     // subject action, tag status
 	FactTrack      = "track"      // subject track, tag status
 	FactProposal   = "proposal"   // subject proposal
+	FactAgreement  = "agreement"  // subject agreement, tag status
+	FactIncident   = "incident"   // subject agreement, object incident, tag status, at the incident's time
+	FactReview     = "review"     // subject incident, object reviewer key, tag the new status
+	// FactTally counts incidents: subject TallyKey(agreement, party,
+	// category), object incident, tag status; the store tallies it.
+	FactTally = store.TallyPrefix + "incident"
 )
 
 // FactKinds lists every kind of fact the vocabulary derives.
 var FactKinds = []string{FactEntity, FactName, FactStory, FactEvent, FactVoid, FactPosition, FactHop, FactMessage,
-	FactStatement, FactAssessment, FactAccusation, FactRequest, FactRoster, FactAttendance, FactAction, FactTrack, FactProposal}
+	FactStatement, FactAssessment, FactAccusation, FactRequest, FactRoster, FactAttendance, FactAction, FactTrack, FactProposal,
+	FactAgreement, FactIncident, FactReview, FactTally}
 
 // NoSubject fills a fact's subject when it is about nothing in particular.
 const NoSubject = "-"
@@ -132,8 +142,15 @@ func (f *Fold) Derived() store.Derived { return f.out }
 // Time is the time the entry describes.
 func (f *Fold) Time() time.Time { return f.Entry.Time }
 
-// Fact derives a fact from the entry; data is encoded as JSON.
+// Fact derives a fact from the entry, at the time the entry describes;
+// data is encoded as JSON.
 func (f *Fold) Fact(kind, subject, object, tag string, latest bool, data any) error {
+	return f.FactAt(kind, subject, object, tag, f.Entry.Time, latest, data)
+}
+
+// FactAt derives a fact describing time t: an incident's, say, rather than
+// its report's.
+func (f *Fold) FactAt(kind, subject, object, tag string, t time.Time, latest bool, data any) error {
 	b, err := json.Marshal(data, json.Deterministic(true))
 	if err != nil {
 		return fmt.Errorf("fact %s: %w", kind, err)
@@ -142,7 +159,7 @@ func (f *Fold) Fact(kind, subject, object, tag string, latest bool, data any) er
 		subject = NoSubject
 	}
 	f.out.Facts = append(f.out.Facts, store.Fact{Index: f.Index, Seq: len(f.out.Facts), Kind: kind,
-		Subject: subject, Object: object, Tag: tag, Time: f.Entry.Time, Latest: latest, Data: b})
+		Subject: subject, Object: object, Tag: tag, Time: t.UTC(), Latest: latest, Data: b})
 	return nil
 }
 

@@ -25,7 +25,7 @@ func Types() (*entry.Registry, error) {
 func Register(r *entry.Registry) error {
 	for _, t := range []entry.Type{noteType, actorType, partyType, talksType, meetingType, messageType, relayType,
 		statementType, proposalType, positionType, assessmentType, accusationType, requestType, rosterType,
-		actionType, trackType, retractionType, sealedType} {
+		actionType, trackType, retractionType, sealedType, agreementType, reportType, reviewType, duplicateType} {
 		if err := r.Register(t); err != nil {
 			return err
 		}

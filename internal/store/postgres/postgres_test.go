@@ -1,0 +1,368 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley/internal/store"
+	"parley/internal/store/storetest"
+)
+
+// serverURL is the PostgreSQL server the tests run against.
+func serverURL() string {
+	if u := os.Getenv("PARLEY_TEST_POSTGRES"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// connect connects to the test server. Without a server the test is
+// skipped, but in CI (CI set), where one must run, it fails.
+func connect(t testing.TB) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, serverURL())
+	if err == nil {
+		err = conn.Ping(ctx)
+	}
+	if err != nil {
+		msg := fmt.Sprintf("no PostgreSQL server at PARLEY_TEST_POSTGRES (%s): %v", redacted(serverURL()), err)
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s; CI must run one (pg_ctlcluster ... main start)", msg)
+		}
+		t.Skip(msg)
+	}
+	return conn
+}
+
+// redacted is u without its password, to print.
+func redacted(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.User == nil {
+		return u
+	}
+	return p.Redacted()
+}
+
+// freshSchema creates an empty schema for one test, dropped (with all it
+// holds) when the test ends, and returns the URL of the server with the
+// schema as its search path.
+func freshSchema(t testing.TB) string {
+	t.Helper()
+	_, u := newSchema(t)
+	return u
+}
+
+// newSchema is freshSchema, and returns the schema's name too.
+func newSchema(t testing.TB) (name, u string) {
+	t.Helper()
+	conn := connect(t)
+	defer conn.Close(context.Background())
+	name = "parley_test_" + strings.ToLower(rand.Text()[:12])
+	if _, err := conn.Exec(t.Context(), `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("create schema %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		conn := connect(t)
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	return name, withSearchPath(t, serverURL(), name)
+}
+
+// withSearchPath returns the URL u with search_path set to schema.
+func withSearchPath(t testing.TB, u, schema string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme == "" {
+		// key=value settings
+		return u + " search_path=" + schema
+	}
+	q := p.Query()
+	q.Set("search_path", schema)
+	p.RawQuery = q.Encode()
+	return p.String()
+}
+
+func open(t testing.TB, u string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), u)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	connect(t).Close(t.Context()) // skip (or fail in CI) once, not in every subtest
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, freshSchema(t))
+	})
+}
+
+// TestExtra runs the checks of storetest that Run does not run yet.
+func TestExtra(t *testing.T) {
+	connect(t).Close(t.Context())
+	storetest.Extra(t, func(t *testing.T) store.Store {
+		return open(t, freshSchema(t))
+	})
+}
+
+// appliedMigrations reads schema_migrations.
+func appliedMigrations(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, _ := s.pool.Query(t.Context(), `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+		var (
+			v    int
+			name string
+			at   time.Time
+		)
+		err := r.Scan(&v, &name, &at)
+		if time.Since(at) > time.Hour || time.Until(at) > time.Minute {
+			t.Errorf("migration %s applied at %v", name, at)
+		}
+		return fmt.Sprintf("%d %s", v, name), err
+	})
+	if err != nil {
+		t.Fatalf("read schema_migrations: %v", err)
+	}
+	return out
+}
+
+func TestMigrations(t *testing.T) {
+	all, err := embedded()
+	if err != nil || len(all) == 0 {
+		t.Fatalf("embedded migrations: %v, %v", all, err)
+	}
+	var want, names []string
+	for _, m := range all {
+		want = append(want, fmt.Sprintf("%d %s", m.version, m.name))
+		names = append(names, m.name)
+		if !strings.HasPrefix(m.name, fmt.Sprintf("%03d_", m.version)) {
+			t.Errorf("migration %s: want a three-digit number first", m.name)
+		}
+	}
+	schema, u := newSchema(t)
+
+	applied, err := Migrate(t.Context(), u)
+	if err != nil || !slices.Equal(applied, names) {
+		t.Fatalf("Migrate on an empty schema = %q, %v; want %q", applied, err, names)
+	}
+	if again, err := Migrate(t.Context(), u); err != nil || len(again) != 0 {
+		t.Fatalf("Migrate again = %q, %v; want nothing applied", again, err)
+	}
+	s := open(t, u)
+	if got := appliedMigrations(t, s); !slices.Equal(got, want) {
+		t.Errorf("schema_migrations = %q, want %q", got, want)
+	}
+	b := store.Batch{Start: 0, Leaves: []store.Leaf{{Index: 0, Hash: sha256.Sum256([]byte("x")), Type: "note", Data: []byte("x")}}}
+	if err := s.Append(t.Context(), b); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	s.Close()
+
+	// A schema newer than the code is refused, not written to.
+	conn := connect(t)
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `INSERT INTO `+pgx.Identifier{schema, "schema_migrations"}.Sanitize()+` (version, name) VALUES (999, '999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(t.Context(), u); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("Open of a schema at version 999 = %v, want an error that says it is newer", err)
+	}
+}
+
+// TestOpenTogether opens several stores on one new schema at once, as
+// servers starting together do: each migration is applied once, and every
+// store works.
+func TestOpenTogether(t *testing.T) {
+	conn := connect(t)
+	defer conn.Close(context.Background())
+	schema := "parley_test_" + strings.ToLower(rand.Text()[:12])
+	t.Cleanup(func() {
+		conn := connect(t)
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u := withSearchPath(t, serverURL(), schema) // Open creates the schema
+
+	const n = 4
+	stores := make([]*Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { stores[i], errs[i] = Open(t.Context(), u) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	all, _ := embedded()
+	var count int
+	if err := stores[0].pool.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&count); err != nil || count != len(all) {
+		t.Errorf("schema_migrations has %d rows, %v; want %d", count, err, len(all))
+	}
+	// Every store appends through the others' appends.
+	for i, s := range stores {
+		b := store.Batch{Start: int64(i), Leaves: []store.Leaf{{Index: int64(i), Hash: sha256.Sum256(fmt.Append(nil, i)), Type: "note", Data: []byte{byte(i)}}}}
+		if err := s.Append(t.Context(), b); err != nil {
+			t.Errorf("store %d: Append at %d: %v", i, i, err)
+		}
+	}
+}
+
+// TestDuplicateHashIsNotConflict: the log core reloads and retries on
+// store.ErrConflict, but looks its entries up on any other error; a leaf
+// stored twice must be the second.
+func TestDuplicateHashIsNotConflict(t *testing.T) {
+	s := open(t, freshSchema(t))
+	defer s.Close()
+	leaf := func(i int64, tag string) store.Leaf {
+		return store.Leaf{Index: i, Hash: sha256.Sum256([]byte(tag)), Type: "note", Data: []byte(tag)}
+	}
+	if err := s.Append(t.Context(), store.Batch{Start: 0, Leaves: []store.Leaf{leaf(0, "a")}}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Append(t.Context(), store.Batch{Start: 1, Leaves: []store.Leaf{leaf(1, "a")}})
+	if err == nil || errors.Is(err, store.ErrConflict) {
+		t.Errorf("Append of a stored hash: %v, want an error that is not ErrConflict", err)
+	}
+}
+
+// TestStoresShareOneLog runs appenders through two stores (two pools, as
+// two servers would have) on one schema: each append lands at the size or
+// gets ErrConflict, and the log has no gap and no leaf twice.
+func TestStoresShareOneLog(t *testing.T) {
+	u := freshSchema(t)
+	a, b := open(t, u), open(t, u)
+	defer a.Close()
+	defer b.Close()
+	const writers, each = 6, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		s := a
+		if w%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			for k := 0; k < each; {
+				start, err := s.Size(t.Context())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				tag := fmt.Sprintf("w%d/%d", w, k)
+				l := store.Leaf{Index: start, Hash: sha256.Sum256([]byte(tag)), Type: "note", Data: []byte(tag)}
+				err = s.Append(t.Context(), store.Batch{Start: start, Leaves: []store.Leaf{l},
+					Checkpoint: store.Checkpoint{Size: start + 1, Time: time.Now(), Note: []byte(tag)}})
+				switch {
+				case err == nil:
+					k++
+				case !errors.Is(err, store.ErrConflict):
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var next int64
+	seen := map[string]bool{}
+	err := a.Leaves(t.Context(), 0, 1<<40, func(l store.Leaf) error {
+		if l.Index != next || seen[string(l.Data)] {
+			return fmt.Errorf("leaf %d (%s) where %d was expected", l.Index, l.Data, next)
+		}
+		seen[string(l.Data)] = true
+		next++
+		return nil
+	})
+	if err != nil || next != writers*each {
+		t.Errorf("log of %d leaves, %v; want %d", next, err, writers*each)
+	}
+}
+
+// TestSearchPathInOptions opens a store whose schema the URL names the
+// libpq way, in options.
+func TestSearchPathInOptions(t *testing.T) {
+	schema, _ := newSchema(t)
+	p, err := url.Parse(serverURL())
+	if err != nil || p.Scheme == "" {
+		t.Skip("PARLEY_TEST_POSTGRES is not a URL")
+	}
+	q := p.Query()
+	q.Set("options", "-csearch_path="+schema)
+	p.RawQuery = q.Encode()
+	s := open(t, p.String())
+	defer s.Close()
+	if err := s.SetMeta(t.Context(), "origin", "x"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	err = s.pool.QueryRow(t.Context(), `SELECT count(*) FROM `+pgx.Identifier{schema, "meta"}.Sanitize()).Scan(&n)
+	if err != nil || n != 1 {
+		t.Errorf("%s.meta has %d rows, %v; want 1", schema, n, err)
+	}
+}
+
+func TestFirstSchema(t *testing.T) {
+	for _, c := range []struct{ path, want string }{
+		{`parley`, "parley"},
+		{`"$user", public`, "public"},
+		{`"My ""Schema""", public`, `My "Schema"`},
+		{` t1 ,t2`, "t1"},
+		{``, ""},
+	} {
+		if got := firstSchema(c.path); got != c.want {
+			t.Errorf("firstSchema(%q) = %q, want %q", c.path, got, c.want)
+		}
+	}
+}
+
+// BenchmarkAppend appends batches of 1 and of 100 leaves, each with a tile
+// and a checkpoint, as the log core commits them.
+func BenchmarkAppend(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		b.Run(fmt.Sprintf("leaves=%d", n), func(b *testing.B) {
+			s := open(b, freshSchema(b))
+			defer s.Close()
+			data := make([]byte, 1024)
+			var size int64
+			for b.Loop() {
+				batch := store.Batch{Start: size}
+				for i := range n {
+					idx := size + int64(i)
+					batch.Leaves = append(batch.Leaves, store.Leaf{Index: idx, Hash: sha256.Sum256(fmt.Append(nil, idx)), Type: "note", Data: data})
+				}
+				size += int64(n)
+				batch.Tiles = []store.Tile{{Level: 0, Index: size / 256, Width: int(size%256) + 1, Data: data}}
+				batch.Checkpoint = store.Checkpoint{Size: size, Time: time.Now(), Note: []byte(hex.EncodeToString(data[:32]))}
+				if err := s.Append(b.Context(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "leaves/s")
+		})
+	}
+}
