@@ -110,6 +110,14 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	kept := t.TempDir() + "/kept"
+	defer func() {
+		c.dir = kept
+		if out := c.ok("report", "daily", "--date", "2025-03-22", "--format", "html"); !strings.Contains(out, "<html") || !strings.Contains(out, "ua-0322.1") {
+			t.Errorf("report daily --format html: %.300s", out)
+		}
+		c.fails(2, "--date is required", "report", "daily")
+		c.fails(2, `--format is "pdf"`, "report", "daily", "--date", "2025-03-22", "--format", "pdf")
+	}()
 	c.ok("demo", "--dir", kept, "--no-serve")
 	c.dir = kept
 	if out := c.ok("ask", "tracks"); !strings.Contains(out, "restoring") {

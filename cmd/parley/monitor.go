@@ -16,6 +16,7 @@ import (
 	"parley/internal/record"
 	"parley/internal/state"
 	"parley/internal/vocab"
+	"parley/internal/web"
 )
 
 // printCompliance prints a compliance answer: the agreement, each party's
@@ -109,12 +110,12 @@ func printIncidents(w io.Writer, a state.Incidents) {
 // runReport makes a report: `parley report daily --date D`.
 func runReport(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "daily" {
-		return usageErr("usage: parley report daily --date D [--agreement A] [--format text|json] [--as-of T] [--known-at T|#N]")
+		return usageErr("usage: parley report daily --date D [--agreement A] [--format text|json|html] [--as-of T] [--known-at T|#N]")
 	}
 	fs, dir := flags(e, "report daily")
 	date := fs.String("date", "", "the day to report on (2025-03-22)")
 	agreement := fs.String("agreement", "", "the ceasefire agreement (the only one, if left out)")
-	format := fs.String("format", "text", "text or json")
+	format := fs.String("format", "text", "text, json, or html (a standalone page, print-friendly: print it to PDF from a browser)")
 	asOf := fs.String("as-of", "", "report on the world at this time")
 	knownAt := fs.String("known-at", "", "report what the record said at this time, or at log size #N")
 	if _, err := parse(fs, args[1:], 0, 0); err != nil {
@@ -123,8 +124,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if *date == "" {
 		return usageErr("report daily: --date is required: the day to report on (2025-03-22)")
 	}
-	if !slices.Contains([]string{"text", "json"}, *format) {
-		return usageErr("report daily: --format is %q: text or json", *format)
+	if !slices.Contains([]string{"text", "json", "html"}, *format) {
+		return usageErr("report daily: --format is %q: text, json or html", *format)
 	}
 	var rep state.DailyReport
 	var err error
@@ -142,6 +143,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	switch *format {
 	case "json":
 		return writeJSON(e.stdout, rep)
+	case "html":
+		return web.RenderDaily(e.stdout, rep)
 	}
 	printDaily(e.stdout, rep)
 	return nil

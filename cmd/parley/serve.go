@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"parley/internal/account"
+	"parley/internal/evidence"
 	"parley/internal/record"
 	"parley/internal/server"
 )
@@ -24,6 +25,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "the address to listen on")
 	public := fs.Bool("public", false, "let anyone read the record and ask it questions without signing in")
 	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "the largest request body accepted, in bytes")
+	evidenceMax := int64(evidence.DefaultMax)
+	fs.Var(sizeFlag{&evidenceMax}, "evidence-max", "the largest evidence file accepted (bytes, or with a unit: 64MiB, 1GiB)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -39,7 +42,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	return serve(ctx, e, r, ln, server.Options{PublicRead: *public, MaxBody: *maxBody})
+	return serve(ctx, e, r, ln, server.Options{PublicRead: *public, MaxBody: *maxBody, EvidenceMax: evidenceMax})
 }
 
 // serve runs a server for r on ln until ctx is done.

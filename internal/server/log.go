@@ -180,6 +180,9 @@ func (s *Server) appendSigned(w http.ResponseWriter, r *http.Request, in []signe
 		if err := s.maySubmit(c, se); err != nil {
 			return at(where(i), err)
 		}
+		if err := s.mayMonitor(r.Context(), c, se); err != nil {
+			return at(where(i), err)
+		}
 		entries[i] = se
 	}
 	s.inflight.Add(1)
@@ -260,9 +263,6 @@ func (s *Server) maySubmit(c caller, se *entry.Signed) error {
 	}
 	return nil
 }
-
-// monitorTypes are the entry types a monitor may append.
-var monitorTypes = map[string]bool{}
 
 // CheckpointJSON is a checkpoint as the API returns it.
 type CheckpointJSON struct {

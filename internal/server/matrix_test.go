@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"filippo.io/age"
@@ -55,8 +56,8 @@ var matrixRows = []matrixRow{
 
 	{"GET /api/v1/entries", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/entries?from=0&to=5"), false},
 	{"GET /api/v1/entries/{index}", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/entries/0"), false},
-	// A monitor may use the append routes, but files only incident reports,
-	// and no such type exists yet: a note from a monitor is refused, 403.
+	// A monitor may use the append routes, but files and reviews only
+	// incident reports: a note from a monitor is refused, 403.
 	{"POST /api/v1/entries", refused401, refused401, refused403, allowed, refused403, allowed, func(m *matrix, u *testUser) call {
 		return call{method: "POST", path: "/api/v1/entries", body: m.ls.signNote(m.signerOf(u)).Leaf()}
 	}, false},
@@ -76,6 +77,7 @@ var matrixRows = []matrixRow{
 	{"GET /api/v1/entities", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/entities?kind=party"), false},
 
 	{"GET /api/v1/ask/{question}", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/ask/pending"), false},
+	{"GET /api/v1/reports/daily", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/reports/daily?date=2025-03-22"), false},
 
 	{"POST /api/v1/session", allowed, allowed, allowed, allowed, allowed, allowed, func(m *matrix, u *testUser) call {
 		name := "reader" // anonymous signs in as someone: that is what the route is for
@@ -143,6 +145,12 @@ var matrixRows = []matrixRow{
 	}, false},
 	{"GET /api/v1/channels/{id}/entries", refused401, refused401, allowed, allowed, allowed, allowed, get("/api/v1/channels/c1/entries"), false},
 	{"GET /api/v1/channels/{id}/entries/{index}", refused401, refused401, allowed, allowed, allowed, allowed, get("/api/v1/channels/c1/entries/0"), false},
+
+	{"POST /api/v1/evidence", refused401, refused401, refused403, allowed, allowed, allowed, func(m *matrix, u *testUser) call {
+		return call{method: "POST", path: "/api/v1/evidence?name=matrix.txt", body: "a matrix upload", contentType: "text/plain"}
+	}, false},
+	{"GET /api/v1/evidence/{sha256}", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/evidence/" + strings.Repeat("0", 64)), false},
+	{"GET /api/v1/evidence/{sha256}/meta", refused401, allowed, allowed, allowed, allowed, allowed, get("/api/v1/evidence/" + strings.Repeat("0", 64) + "/meta"), false},
 
 	{"GET /api/v1/accounts", refused401, refused401, refused403, refused403, refused403, allowed, get("/api/v1/accounts"), false},
 	{"POST /api/v1/accounts", refused401, refused401, refused403, refused403, refused403, allowed, func(m *matrix, u *testUser) call {

@@ -41,6 +41,7 @@ func (s *Server) routes() []route {
 
 		// The questions.
 		{"GET /api/v1/ask/{question}", read, s.ask, "ask a question of the record"},
+		{"GET /api/v1/reports/daily", read, s.dailyReport, "the daily report of a day's incidents under an agreement"},
 
 		// Signing in, and one's own account.
 		{"POST /api/v1/session", public, s.signIn, "sign in with a name and password"},
@@ -65,6 +66,11 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/channels/{id}/entries", signedIn, s.listSealed, "a channel's encrypted entries"},
 		{"GET /api/v1/channels/{id}/entries/{index}", signedIn, s.getSealed, "one encrypted entry"},
 
+		// Evidence: files kept by SHA-256, which incident reports name.
+		{evidenceUpload, write, s.postEvidence, "store a file (the raw body); 201 if new, 200 if already stored"},
+		{"GET /api/v1/evidence/{sha256}", read, s.getEvidence, "a stored file"},
+		{"GET /api/v1/evidence/{sha256}/meta", read, s.evidenceMeta, "a stored file's size, types and uploads"},
+
 		// Administration.
 		{"GET /api/v1/accounts", admin, s.listAccounts, "every account"},
 		{"POST /api/v1/accounts", admin, s.createAccount, "create an account"},
@@ -84,6 +90,9 @@ func (s *Server) pages() []route {
 		{"GET /routes", read, s.web.Routes, "each message's relay chain, drawn"},
 		{"GET /pending", read, s.web.Dependencies, "pending actions and their blockers, drawn"},
 		{"GET /e/{kind}/{id}", read, s.web.Entity, "an actor, party, proposal, meeting, message, action or track, with its history"},
+		{"GET /ceasefire", read, s.web.Ceasefire, "an agreement's compliance: per party, per day, drawn"},
+		{"GET /ceasefire/daily", read, s.web.Daily, "the daily report of a day's incidents, to read or print"},
+		{"GET /ceasefire/map", read, s.web.Map, "the map of a day's incidents, by status"},
 		{"GET /entries/{index}", read, s.web.Entry, "an entry, its signature and its inclusion proof, checkable in the browser"},
 		{"GET /add", write, s.web.AddIndex, "the kinds of entry one may add"},
 		{"GET /add/{type}", write, s.web.AddForm, "a form to add an entry, signed in the browser"},

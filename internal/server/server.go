@@ -22,6 +22,7 @@ import (
 
 	"parley/internal/account"
 	"parley/internal/entry"
+	"parley/internal/evidence"
 	"parley/internal/problem"
 	"parley/internal/record"
 	"parley/internal/web"
@@ -36,6 +37,9 @@ type Options struct {
 	MaxBody int64
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
+	// EvidenceMax is the largest evidence file accepted, in bytes; default
+	// evidence.DefaultMax (100 MiB).
+	EvidenceMax int64
 	// InsecureCookies leaves the Secure flag off the session cookie. It is
 	// for tests that sign in over plain HTTP to a host other than loopback:
 	// browsers treat http://127.0.0.1 and http://localhost as secure.
@@ -53,6 +57,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	web      *web.Site
+	evidence *evidence.Store
 	mux      *http.ServeMux
 	handler  http.Handler
 
@@ -84,6 +89,9 @@ func New(rec *record.Record, acc *account.Service, opts Options) (*Server, error
 		return nil, err
 	}
 	s.web = site
+	if s.evidence, err = evidence.Open(evidence.Dir(rec.Dir), opts.EvidenceMax); err != nil {
+		return nil, err
+	}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.guard(rt, false))
 	}
@@ -165,7 +173,7 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) guard(rt route, page bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
+			r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit(rt))
 		}
 		c, err := s.identify(r)
 		if err != nil && r.Header.Get("Authorization") == "" {

@@ -89,7 +89,7 @@ func New(rec *record.Record, log *slog.Logger) (*Site, error) {
 	}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" || strings.HasPrefix(base, "_") {
+		if base == "layout.html" || strings.HasPrefix(base, "_") || strings.HasSuffix(base, "-standalone.html") {
 			continue
 		}
 		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", n)
@@ -232,7 +232,9 @@ var funcs = template.FuncMap{
 		}
 		return string(r[:n-1]) + "…"
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":   func(a, b int) int { return a + b },
+	"daily": dailyLink,
+	"keys":  sortedKeys,
 }
 
 // entityPath is the page of an entity, from its key ("party/russia").
