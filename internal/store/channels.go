@@ -29,6 +29,15 @@ type ChannelMember struct {
 	Since     time.Time // when the account joined the channel
 }
 
+// Since returns when m joined c: m.Since, or c's Created if it is zero
+// (the members a channel is created with joined when it was made).
+func (c Channel) Since(m ChannelMember) time.Time {
+	if m.Since.IsZero() {
+		return c.Created
+	}
+	return m.Since
+}
+
 // Has reports whether account is a member of c.
 func (c Channel) Has(account string) bool {
 	for _, m := range c.Members {
@@ -56,8 +65,9 @@ type Sealed struct {
 // that conflicts with the channel's state returns ErrConflict.
 type Channels interface {
 	// CreateChannel stores a new channel with its members (Recipient is
-	// ignored; it is the account's). ErrConflict if the id is taken,
-	// ErrNotFound if a member is not an account.
+	// ignored; it is the account's; a member joined when c.Since says).
+	// ErrConflict if the id is taken, ErrNotFound if a member is not an
+	// account.
 	CreateChannel(ctx context.Context, c Channel) error
 	// Channel returns the channel with the id, with its members.
 	Channel(ctx context.Context, id string) (Channel, error)

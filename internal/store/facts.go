@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"time"
 )
 
@@ -46,6 +48,21 @@ type Void struct {
 type Derived struct {
 	Facts []Fact
 	Voids []Void
+}
+
+// Check reports whether d can be what was derived from the entries
+// [from, through): the run does not end before it starts, and every fact is
+// of an entry in it. A driver checks it before it stores d.
+func (d Derived) Check(from, through int64) error {
+	if through < from {
+		return fmt.Errorf("facts derived up to entry %d put after facts up to %d", through, from)
+	}
+	for _, f := range d.Facts {
+		if f.Index < from || f.Index >= through {
+			return fmt.Errorf("fact of entry %d outside [%d, %d)", f.Index, from, through)
+		}
+	}
+	return nil
 }
 
 // A FactQuery selects facts. Zero fields do not filter.
@@ -117,8 +134,27 @@ type TallyQuery struct {
 	// Subjects keeps the counts whose subject begins with this prefix.
 	Subjects string
 	// FromDay and ToDay keep the days from FromDay through ToDay, as days
-	// since 1970-01-01 UTC; 0 means no bound.
+	// since 1970-01-01 UTC; 0 means no bound, so day 0 (1970-01-01) itself
+	// cannot be a bound: ask from day 1 or through day -1 instead, or
+	// leave the bound out.
 	FromDay, ToDay int64
+}
+
+// Bounds returns what q selects as ranges a driver's query matches with
+// the primary key of its counts: subjects from lo (inclusive) to hi
+// (exclusive), and days from from through to (both inclusive). Every
+// subject that begins with q.Subjects sorts below q.Subjects followed by
+// the highest code point, U+10FFFF. A bound of 0 is none: the lowest or
+// the highest int64.
+func (q TallyQuery) Bounds() (lo, hi string, from, to int64) {
+	from, to = q.FromDay, q.ToDay
+	if from == 0 {
+		from = math.MinInt64
+	}
+	if to == 0 {
+		to = math.MaxInt64
+	}
+	return q.Subjects, q.Subjects + "\U0010FFFF", from, to
 }
 
 // A Tally is how many keys of Kind have their head with Subject and Tag,

@@ -118,11 +118,7 @@ func (s *Store) CreateChannel(ctx context.Context, c store.Channel) error {
 			if err := requireAccount(ctx, tx, m.Account); err != nil {
 				return err
 			}
-			since := m.Since
-			if since.IsZero() {
-				since = c.Created
-			}
-			if _, err := tx.Exec(ctx, sqlAddMember, c.ID, m.Account, since); err != nil {
+			if _, err := tx.Exec(ctx, sqlAddMember, c.ID, m.Account, c.Since(m)); err != nil {
 				return err
 			}
 		}

@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"parley/internal/store"
+	"parley/internal/store/internal/heads"
 )
 
 // The SQL that keeps the projections' facts.
@@ -79,10 +79,8 @@ func putDerived(ctx context.Context, tx pgx.Tx, from, through int64, d *store.De
 		}
 		return fmt.Errorf("facts reach entry %d, not %d: %w", at, from, store.ErrConflict)
 	}
-	for _, f := range d.Facts {
-		if f.Index < from || f.Index >= through {
-			return fmt.Errorf("fact of entry %d outside [%d, %d)", f.Index, from, through)
-		}
+	if err := d.Check(from, through); err != nil {
+		return err
 	}
 	if err := insertFacts(ctx, tx, d.Facts); err != nil {
 		return err
@@ -145,46 +143,6 @@ func (c *factColumns) add(f store.Fact) {
 	c.data = append(c.data, f.Data)
 }
 
-// A headKey is the key of a latest-only fact.
-type headKey struct{ kind, subject, object string }
-
-// A head is the latest fact of a key.
-type head struct {
-	tag       string
-	time, idx int64
-	seq       int
-}
-
-// after reports whether h is later than g: by time, then entry, then seq.
-func (h head) after(g head) bool {
-	if h.time != g.time {
-		return h.time > g.time
-	}
-	if h.idx != g.idx {
-		return h.idx > g.idx
-	}
-	return h.seq > g.seq
-}
-
-// latestOf returns the latest of the latest-only facts of each key, in the
-// order their keys first come.
-func latestOf(facts []store.Fact, heads map[headKey]head, order []headKey) []headKey {
-	for _, f := range facts {
-		if !f.Latest {
-			continue
-		}
-		k, h := headKey{f.Kind, f.Subject, f.Object}, head{f.Tag, f.Time.UnixNano(), f.Index, f.Seq}
-		g, ok := heads[k]
-		if !ok {
-			order = append(order, k)
-		}
-		if !ok || h.after(g) {
-			heads[k] = h
-		}
-	}
-	return order
-}
-
 // headColumns are heads as the arrays an INSERT … SELECT FROM unnest takes.
 type headColumns struct {
 	kind, subject, object, tag []string
@@ -192,28 +150,28 @@ type headColumns struct {
 	seq                        []int32
 }
 
-func (c *headColumns) add(k headKey, h head) {
-	c.kind = append(c.kind, k.kind)
-	c.subject = append(c.subject, k.subject)
-	c.object = append(c.object, k.object)
-	c.tag = append(c.tag, h.tag)
-	c.time = append(c.time, h.time)
-	c.idx = append(c.idx, h.idx)
-	c.seq = append(c.seq, int32(h.seq))
+func (c *headColumns) add(k heads.Key, h heads.Head) {
+	c.kind = append(c.kind, k.Kind)
+	c.subject = append(c.subject, k.Subject)
+	c.object = append(c.object, k.Object)
+	c.tag = append(c.tag, h.Tag)
+	c.time = append(c.time, h.Time)
+	c.idx = append(c.idx, h.Index)
+	c.seq = append(c.seq, int32(h.Seq))
 }
 
 // upsertHeads moves the heads of the keys of facts to their latest fact, if
 // it is later than the head. One statement may not change a row twice: the
 // latest of each key's facts is found first.
 func upsertHeads(ctx context.Context, tx pgx.Tx, facts []store.Fact) error {
-	heads := map[headKey]head{}
-	order := latestOf(facts, heads, nil)
-	if len(order) == 0 {
+	var latest heads.Latest
+	latest.Add(facts)
+	if len(latest.Keys()) == 0 {
 		return nil
 	}
 	var c headColumns
-	for _, k := range order {
-		c.add(k, heads[k])
+	for _, k := range latest.Keys() {
+		c.add(k, latest.Head(k))
 	}
 	if _, err := tx.Exec(ctx, sqlUpsertHeads, c.kind, c.subject, c.object, c.tag, c.time, c.idx, c.seq); err != nil {
 		return fmt.Errorf("heads of entries %d to %d: %w", facts[0].Index, facts[len(facts)-1].Index, err)
@@ -236,9 +194,9 @@ func putVoids(ctx context.Context, tx pgx.Tx, voids []store.Void) error {
 		return fmt.Errorf("void entries %v: %w", targets, err)
 	}
 	rows, _ := tx.Query(ctx, sqlDeleteVoidedHeads, targets)
-	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (headKey, error) {
-		var k headKey
-		err := r.Scan(&k.kind, &k.subject, &k.object)
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (heads.Key, error) {
+		var k heads.Key
+		err := r.Scan(&k.Kind, &k.Subject, &k.Object)
 		return k, err
 	})
 	if err != nil {
@@ -248,13 +206,13 @@ func putVoids(ctx context.Context, tx pgx.Tx, voids []store.Void) error {
 }
 
 // recomputeHeads finds the head of each key again from its facts.
-func recomputeHeads(ctx context.Context, tx pgx.Tx, keys []headKey) error {
+func recomputeHeads(ctx context.Context, tx pgx.Tx, keys []heads.Key) error {
 	if len(keys) == 0 {
 		return nil
 	}
 	var kind, subject, object []string
 	for _, k := range keys {
-		kind, subject, object = append(kind, k.kind), append(subject, k.subject), append(object, k.object)
+		kind, subject, object = append(kind, k.Kind), append(subject, k.Subject), append(object, k.Object)
 	}
 	if _, err := tx.Exec(ctx, sqlRecomputeHeads, kind, subject, object); err != nil {
 		return fmt.Errorf("recompute heads: %w", err)
@@ -296,24 +254,14 @@ func (s *Store) RebuildFacts(ctx context.Context, fold func(put func(through int
 			return fmt.Errorf("rebuild facts: %w", err)
 		}
 	}
-	r := &rebuild{tx: tx, heads: map[headKey]head{}, voided: map[int64]bool{}}
-	err = fold(func(through int64, d store.Derived) error {
-		if err := r.put(ctx, through, d); err != nil {
-			return fmt.Errorf("rebuild facts: %w", err)
-		}
-		return nil
-	})
+	r, err := heads.Fold(fold, func(d store.Derived) error { return loadRun(ctx, tx, d) })
 	if err != nil {
-		return err
+		return fmt.Errorf("rebuild facts: %w", err)
 	}
-	if r.failed != nil {
-		// fold went on after put failed, and said nothing of it.
-		return fmt.Errorf("rebuild facts: %w", r.failed)
-	}
-	if err := r.putHeads(ctx); err != nil {
+	if err := putHeads(ctx, tx, r); err != nil {
 		return fmt.Errorf("rebuild facts: heads: %w", err)
 	}
-	if _, err := tx.Exec(ctx, sqlSetProjected, r.at); err != nil {
+	if _, err := tx.Exec(ctx, sqlSetProjected, r.At()); err != nil {
 		return fmt.Errorf("rebuild facts: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -322,81 +270,39 @@ func (s *Store) RebuildFacts(ctx context.Context, fold func(put func(through int
 	return nil
 }
 
-// A rebuild is RebuildFacts under way: its transaction, how far the facts
-// go, and the latest fact of each key so far, void or not.
-type rebuild struct {
-	tx     pgx.Tx
-	at     int64
-	heads  map[headKey]head
-	order  []headKey
-	voided map[int64]bool
-	// failed is the error of a put that failed: the transaction is
-	// aborted, and nothing may follow it.
-	failed error
-}
-
-// put loads d, derived from the entries [r.at, through).
-func (r *rebuild) put(ctx context.Context, through int64, d store.Derived) error {
-	if r.failed != nil {
-		return r.failed
-	}
-	if err := r.load(ctx, through, d); err != nil {
-		r.failed = err
-		return err
-	}
-	return nil
-}
-
-func (r *rebuild) load(ctx context.Context, through int64, d store.Derived) error {
-	if through < r.at {
-		return fmt.Errorf("facts up to entry %d put after facts up to %d", through, r.at)
-	}
-	for _, f := range d.Facts {
-		if f.Index < r.at || f.Index >= through {
-			return fmt.Errorf("fact of entry %d outside [%d, %d)", f.Index, r.at, through)
-		}
-	}
+// loadRun loads d, a run of a rebuild that heads.Fold has checked.
+func loadRun(ctx context.Context, tx pgx.Tx, d store.Derived) error {
 	if len(d.Facts) > 0 {
-		if err := copyFacts(ctx, r.tx, d.Facts); err != nil {
+		if err := copyFacts(ctx, tx, d.Facts); err != nil {
 			return fmt.Errorf("facts of entries %d to %d: %w", d.Facts[0].Index, d.Facts[len(d.Facts)-1].Index, err)
 		}
-		r.order = latestOf(d.Facts, r.heads, r.order)
 	}
 	if len(d.Voids) > 0 {
 		targets, by := make([]int64, len(d.Voids)), make([]int64, len(d.Voids))
 		for i, v := range d.Voids {
 			targets[i], by[i] = v.Target, v.By
-			r.voided[v.Target] = true
 		}
-		if _, err := r.tx.Exec(ctx, sqlInsertVoids, targets, by); err != nil {
+		if _, err := tx.Exec(ctx, sqlInsertVoids, targets, by); err != nil {
 			return fmt.Errorf("void entries %v: %w", targets, err)
 		}
 	}
-	r.at = through
 	return nil
 }
 
-// putHeads writes with COPY the heads found whose fact is not void, and
+// putHeads writes with COPY the heads r found whose fact is not void, and
 // finds the heads of the other keys among their older facts.
-func (r *rebuild) putHeads(ctx context.Context) error {
-	var kept, moved []headKey
-	for _, k := range r.order {
-		if r.voided[r.heads[k].idx] {
-			moved = append(moved, k)
-		} else {
-			kept = append(kept, k)
-		}
-	}
-	_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"heads"}, []string{"kind", "subject", "object", "tag", "time", "idx", "seq"},
+func putHeads(ctx context.Context, tx pgx.Tx, r *heads.Rebuild) error {
+	kept, moved := r.Split()
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"heads"}, []string{"kind", "subject", "object", "tag", "time", "idx", "seq"},
 		pgx.CopyFromSlice(len(kept), func(i int) ([]any, error) {
 			k := kept[i]
-			h := r.heads[k]
-			return []any{k.kind, k.subject, k.object, h.tag, h.time, h.idx, h.seq}, nil
+			h := r.Head(k)
+			return []any{k.Kind, k.Subject, k.Object, h.Tag, h.Time, h.Index, h.Seq}, nil
 		}))
 	if err != nil {
 		return err
 	}
-	return recomputeHeads(ctx, r.tx, moved)
+	return recomputeHeads(ctx, tx, moved)
 }
 
 // Facts calls fn for each fact q selects.
@@ -521,16 +427,8 @@ const sqlTallies = `SELECT subject, tag, day, n FROM tallies
 
 // Tallies calls fn for each count q selects.
 func (s *Store) Tallies(ctx context.Context, q store.TallyQuery, fn func(store.Tally) error) error {
-	from, to := q.FromDay, q.ToDay
-	if from == 0 {
-		from = math.MinInt64
-	}
-	if to == 0 {
-		to = math.MaxInt64
-	}
-	// Every subject beginning with the prefix sorts below the prefix
-	// followed by the highest code point.
-	rows, err := s.pool.Query(ctx, sqlTallies, q.Kind, q.Subjects, q.Subjects+"\U0010FFFF", from, to)
+	lo, hi, from, to := q.Bounds()
+	rows, err := s.pool.Query(ctx, sqlTallies, q.Kind, lo, hi, from, to)
 	if err != nil {
 		return fmt.Errorf("read tallies: %w", err)
 	}

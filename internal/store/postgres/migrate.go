@@ -4,13 +4,12 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"parley/internal/store"
 )
 
 //go:embed migrations/*.sql
@@ -35,40 +34,6 @@ const (
 	sqlCurrentSchema = `SELECT current_schema(), current_setting('search_path')`
 )
 
-// A migration is one embedded SQL file: its number and file name.
-type migration struct {
-	version int
-	name    string
-	body    string
-}
-
-// embedded lists the embedded migrations by version.
-func embedded() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	var out []migration
-	for _, path := range names {
-		name := strings.TrimPrefix(path, "migrations/")
-		num, _, _ := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with its number", name)
-		}
-		body, err := migrations.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if n := len(out); n > 0 && out[n-1].version == version {
-			return nil, fmt.Errorf("migrations %s and %s have the same number", out[n-1].name, name)
-		}
-		out = append(out, migration{version, name, string(body)})
-	}
-	return out, nil
-}
-
 // Migrate brings the schema of the database at url up to date, as Open
 // does, and returns the names of the migrations it applied (none if the
 // schema was up to date). It is what a `parley migrate` command runs before
@@ -92,7 +57,7 @@ func Migrate(ctx context.Context, url string) (applied []string, err error) {
 // nothing left to do. It creates the first schema of the search path if
 // there is none.
 func migrate(ctx context.Context, conn *pgx.Conn) (applied []string, err error) {
-	all, err := embedded()
+	all, err := store.Migrations(migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -120,35 +85,35 @@ func migrate(ctx context.Context, conn *pgx.Conn) (applied []string, err error) 
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read schema_migrations: %w", err)
 	}
-	if n := len(done); n > 0 && len(all) > 0 && done[n-1] > all[len(all)-1].version {
+	if n := len(done); n > 0 && len(all) > 0 && done[n-1] > all[len(all)-1].Version {
 		return nil, fmt.Errorf("migrate: the database's schema is at version %d, newer than this parley knows (%d): run a newer parley",
-			done[n-1], all[len(all)-1].version)
+			done[n-1], all[len(all)-1].Version)
 	}
 	have := map[int]bool{}
 	for _, v := range done {
 		have[v] = true
 	}
 	for _, m := range all {
-		if have[m.version] {
+		if have[m.Version] {
 			continue
 		}
 		if err := apply(ctx, conn, m); err != nil {
-			return applied, fmt.Errorf("migration %s: %w", m.name, err)
+			return applied, fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		applied = append(applied, m.name)
+		applied = append(applied, m.Name)
 	}
 	return applied, nil
 }
 
 // apply runs one migration and records it, in one transaction.
-func apply(ctx context.Context, conn *pgx.Conn, m migration) error {
+func apply(ctx context.Context, conn *pgx.Conn, m store.Migration) error {
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		// Without arguments, pgx sends the file as one simple query: every
 		// statement in it runs.
-		if _, err := tx.Exec(ctx, m.body); err != nil {
+		if _, err := tx.Exec(ctx, m.Body); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, sqlRecord, m.version, m.name)
+		_, err := tx.Exec(ctx, sqlRecord, m.Version, m.Name)
 		return err
 	})
 }

@@ -137,11 +137,7 @@ func (s *Store) CreateChannel(ctx context.Context, c store.Channel) error {
 			if err := requireAccount(ctx, tx, m.Account); err != nil {
 				return err
 			}
-			since := m.Since
-			if since.IsZero() {
-				since = c.Created
-			}
-			if _, err := tx.ExecContext(ctx, sqlAddMember, c.ID, m.Account, formatTime(since)); err != nil {
+			if _, err := tx.ExecContext(ctx, sqlAddMember, c.ID, m.Account, formatTime(c.Since(m))); err != nil {
 				return err
 			}
 		}

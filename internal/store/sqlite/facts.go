@@ -4,12 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"parley/internal/store"
+	"parley/internal/store/internal/heads"
 )
 
 // The SQL that keeps the projections' facts.
@@ -99,10 +99,8 @@ func (s *Store) putDerived(ctx context.Context, tx *sql.Tx, from, through int64,
 	if at != from {
 		return fmt.Errorf("facts reach entry %d, not %d: %w", at, from, store.ErrConflict)
 	}
-	for _, f := range d.Facts {
-		if f.Index < from || f.Index >= through {
-			return fmt.Errorf("fact of entry %d outside [%d, %d)", f.Index, from, through)
-		}
+	if err := d.Check(from, through); err != nil {
+		return err
 	}
 	// Many rows per statement: a statement costs far more than a row.
 	for rest := d.Facts; len(rest) > 0; {
@@ -203,9 +201,7 @@ const (
 		WHERE type IN ('index', 'trigger') AND tbl_name IN ('facts', 'heads') AND sql IS NOT NULL ORDER BY type, name`
 	// The tallies counted again from the heads, after a rebuild.
 	sqlCountTallies = `INSERT INTO tallies (kind, subject, tag, day, n)
-		SELECT kind, subject, tag,
-			CASE WHEN time >= 0 THEN time / 86400000000000 ELSE (time + 1) / 86400000000000 - 1 END AS d, count(*)
-		FROM heads WHERE kind GLOB 'tally.*' GROUP BY kind, subject, tag, d`
+		SELECT kind, subject, tag, day, count(*) FROM heads WHERE kind GLOB 'tally.*' GROUP BY kind, subject, tag, day`
 	// OR ROLLBACK: a failed insert fails the whole rebuild, so SQLite need
 	// not journal the pages each statement changes to undo just that one.
 	sqlLoadFacts = `INSERT OR ROLLBACK INTO facts (idx, seq, kind, subject, object, tag, time, latest, data) VALUES `
@@ -241,20 +237,15 @@ func (s *Store) RebuildFacts(ctx context.Context, fold func(put func(through int
 			return fmt.Errorf("rebuild facts: %w", err)
 		}
 	}
-	r := &rebuild{tx: tx, heads: map[headKey]head{}, voided: map[int64]bool{}}
-	if r.insert, err = tx.PrepareContext(ctx, loadFacts(factsPerInsert)); err != nil {
+	l := &loader{tx: tx}
+	if l.insert, err = tx.PrepareContext(ctx, loadFacts(factsPerInsert)); err != nil {
 		return fmt.Errorf("rebuild facts: %w", err)
 	}
-	err = fold(func(through int64, d store.Derived) error {
-		if err := r.put(ctx, through, d); err != nil {
-			return fmt.Errorf("rebuild facts: %w", err)
-		}
-		return nil
-	})
+	r, err := heads.Fold(fold, func(d store.Derived) error { return l.load(ctx, d) })
 	if err != nil {
-		return err
+		return fmt.Errorf("rebuild facts: %w", err)
 	}
-	moved, err := r.putHeads(ctx)
+	moved, err := putHeads(ctx, tx, r)
 	if err != nil {
 		return fmt.Errorf("rebuild facts: heads: %w", err)
 	}
@@ -268,7 +259,7 @@ func (s *Store) RebuildFacts(ctx context.Context, fold func(put func(through int
 	}
 	// The keys whose latest fact is void, now that the facts are indexed.
 	for _, k := range moved {
-		if _, err := tx.ExecContext(ctx, sqlRecomputeHead, k.kind, k.subject, k.object); err != nil {
+		if _, err := tx.ExecContext(ctx, sqlRecomputeHead, k.Kind, k.Subject, k.Object); err != nil {
 			return fmt.Errorf("rebuild facts: heads: %w", err)
 		}
 	}
@@ -284,7 +275,7 @@ func (s *Store) RebuildFacts(ctx context.Context, fold func(put func(through int
 			return fmt.Errorf("rebuild facts: trigger %s: %w", ix.name, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, sqlSetProjected, r.at); err != nil {
+	if _, err := tx.ExecContext(ctx, sqlSetProjected, r.At()); err != nil {
 		return fmt.Errorf("rebuild facts: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -339,61 +330,15 @@ func loadHeads(n int) string {
 	return sqlLoadHeads + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", ")
 }
 
-// A rebuild is RebuildFacts under way: its transaction, how far the facts
-// go, and the latest fact of each key so far, void or not.
-type rebuild struct {
+// A loader loads the runs of a rebuild into its transaction.
+type loader struct {
 	tx     *sql.Tx
 	insert *sql.Stmt // of factsPerInsert facts
-	at     int64
-	heads  map[headKey]head
-	voided map[int64]bool
-	// failed is the error of a put that failed: an insert OR ROLLBACK
-	// refused may have ended the transaction, and nothing may follow it.
-	failed error
 }
 
-// A headKey is the key of a latest-only fact.
-type headKey struct{ kind, subject, object string }
-
-// A head is the latest fact of a key.
-type head struct {
-	tag       string
-	time, idx int64
-	seq       int
-}
-
-// after reports whether h is later than g: by time, then entry, then seq.
-func (h head) after(g head) bool {
-	if h.time != g.time {
-		return h.time > g.time
-	}
-	if h.idx != g.idx {
-		return h.idx > g.idx
-	}
-	return h.seq > g.seq
-}
-
-// put inserts d, derived from the entries [r.at, through).
-func (r *rebuild) put(ctx context.Context, through int64, d store.Derived) error {
-	if r.failed != nil {
-		return r.failed
-	}
-	if err := r.load(ctx, through, d); err != nil {
-		r.failed = err
-		return err
-	}
-	return nil
-}
-
-func (r *rebuild) load(ctx context.Context, through int64, d store.Derived) error {
-	if through < r.at {
-		return fmt.Errorf("facts up to entry %d put after facts up to %d", through, r.at)
-	}
-	for _, f := range d.Facts {
-		if f.Index < r.at || f.Index >= through {
-			return fmt.Errorf("fact of entry %d outside [%d, %d)", f.Index, r.at, through)
-		}
-	}
+// load inserts d, a run that heads.Fold has checked. An insert OR ROLLBACK
+// refused may end the transaction: heads.Fold lets nothing follow.
+func (l *loader) load(ctx context.Context, d store.Derived) error {
 	args := make([]any, 0, 9*factsPerInsert)
 	for rest := d.Facts; len(rest) > 0; {
 		n := min(len(rest), factsPerInsert)
@@ -401,19 +346,12 @@ func (r *rebuild) load(ctx context.Context, through int64, d store.Derived) erro
 		rest = rest[n:]
 		args = args[:0]
 		for _, f := range chunk {
-			t := f.Time.UnixNano()
-			args = append(args, f.Index, f.Seq, f.Kind, f.Subject, f.Object, f.Tag, t, f.Latest, f.Data)
-			if f.Latest {
-				k, h := headKey{f.Kind, f.Subject, f.Object}, head{f.Tag, t, f.Index, f.Seq}
-				if g, ok := r.heads[k]; !ok || h.after(g) {
-					r.heads[k] = h
-				}
-			}
+			args = append(args, f.Index, f.Seq, f.Kind, f.Subject, f.Object, f.Tag, f.Time.UnixNano(), f.Latest, f.Data)
 		}
-		ins := r.insert
+		ins := l.insert
 		if n < factsPerInsert {
 			var err error
-			if ins, err = r.tx.PrepareContext(ctx, loadFacts(n)); err != nil {
+			if ins, err = l.tx.PrepareContext(ctx, loadFacts(n)); err != nil {
 				return err
 			}
 			defer ins.Close()
@@ -423,47 +361,30 @@ func (r *rebuild) load(ctx context.Context, through int64, d store.Derived) erro
 		}
 	}
 	for _, v := range d.Voids {
-		if _, err := r.tx.ExecContext(ctx, sqlInsertVoid, v.Target, v.By); err != nil {
+		if _, err := l.tx.ExecContext(ctx, sqlInsertVoid, v.Target, v.By); err != nil {
 			return fmt.Errorf("void entry %d: %w", v.Target, err)
 		}
-		r.voided[v.Target] = true
 	}
-	r.at = through
 	return nil
 }
 
-// putHeads inserts the heads found, in the order of their key, and returns
-// the keys whose latest fact is void: their head is an older fact.
-func (r *rebuild) putHeads(ctx context.Context) ([]headKey, error) {
-	keys := make([]headKey, 0, len(r.heads))
-	var moved []headKey
-	for k, h := range r.heads {
-		if r.voided[h.idx] {
-			moved = append(moved, k)
-		} else {
-			keys = append(keys, k)
-		}
-	}
+// putHeads inserts the heads r found whose fact holds, in the order of
+// their key, and returns the keys whose latest fact is void: their head is
+// an older fact.
+func putHeads(ctx context.Context, tx *sql.Tx, r *heads.Rebuild) ([]heads.Key, error) {
+	keys, moved := r.Split()
 	// In the order of the heads' primary key, each insert appends.
-	slices.SortFunc(keys, func(a, b headKey) int {
-		if c := strings.Compare(a.kind, b.kind); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.subject, b.subject); c != 0 {
-			return c
-		}
-		return strings.Compare(a.object, b.object)
-	})
+	slices.SortFunc(keys, heads.Key.Compare)
 	args := make([]any, 0, 7*headsPerInsert)
 	for rest := keys; len(rest) > 0; {
 		n := min(len(rest), headsPerInsert)
 		args = args[:0]
 		for _, k := range rest[:n] {
-			h := r.heads[k]
-			args = append(args, k.kind, k.subject, k.object, h.tag, h.time, h.idx, h.seq)
+			h := r.Head(k)
+			args = append(args, k.Kind, k.Subject, k.Object, h.Tag, h.Time, h.Index, h.Seq)
 		}
 		rest = rest[n:]
-		if _, err := r.tx.ExecContext(ctx, loadHeads(n), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, loadHeads(n), args...); err != nil {
 			return nil, err
 		}
 	}
@@ -587,20 +508,12 @@ const sqlTallies = `SELECT subject, tag, day, n FROM tallies
 
 // Tallies calls fn for each count q selects.
 func (s *Store) Tallies(ctx context.Context, q store.TallyQuery, fn func(store.Tally) error) error {
-	from, to := q.FromDay, q.ToDay
-	if from == 0 {
-		from = math.MinInt64
-	}
-	if to == 0 {
-		to = math.MaxInt64
-	}
 	stmt, err := s.prepared(ctx, sqlTallies)
 	if err != nil {
 		return fmt.Errorf("read tallies: %w", err)
 	}
-	// Every subject beginning with the prefix sorts below the prefix
-	// followed by the highest code point.
-	rows, err := stmt.QueryContext(ctx, q.Kind, q.Subjects, q.Subjects+"\U0010FFFF", from, to)
+	lo, hi, from, to := q.Bounds()
+	rows, err := stmt.QueryContext(ctx, q.Kind, lo, hi, from, to)
 	if err != nil {
 		return fmt.Errorf("read tallies: %w", err)
 	}

@@ -22,12 +22,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func TestExtra(t *testing.T) {
-	storetest.Extra(t, func(t *testing.T) store.Store {
-		return open(t, filepath.Join(t.TempDir(), "parley.db"))
-	})
-}
-
 func open(t *testing.T, path string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), path)

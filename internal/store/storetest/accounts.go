@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -343,4 +344,50 @@ func testTokens(t *testing.T, s store.Store) {
 			t.Errorf("Token(t1) after DeleteToken: error = %v, want store.ErrNotFound", err)
 		}
 	})
+}
+
+// testByteOrder: names are listed in the order of their bytes (as SQLite
+// compares text), not of a locale: upper case before lower, accented
+// letters after z.
+func testByteOrder(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	names := []string{"émile", "alice", "Zoe", "zed", "_x", "Alice"}
+	for i, n := range names {
+		if err := s.CreateAccount(ctx, store.Account{Name: n, Role: "reader", Created: at(i)}, hashOf(n)); err != nil {
+			t.Fatalf("CreateAccount(%q): %v", n, err)
+		}
+	}
+	got, err := s.ListAccounts(ctx)
+	if err != nil {
+		t.Fatalf("ListAccounts: %v", err)
+	}
+	var order []string
+	for _, a := range got {
+		order = append(order, a.Name)
+	}
+	want := slices.Clone(names)
+	slices.Sort(want) // Go compares strings by their bytes
+	if !slices.Equal(order, want) {
+		t.Errorf("ListAccounts order = %q, want %q", order, want)
+	}
+	// The same for the subjects of tallies.
+	var d store.Derived
+	for i, n := range names {
+		d.Facts = append(d.Facts, store.Fact{Index: 0, Seq: i, Kind: "tally.order", Subject: n, Object: "o",
+			Tag: "t", Time: day(1), Latest: true, Data: []byte(`{}`)})
+	}
+	b := newBatch(0, 1, "order")
+	b.Derived = &d
+	mustAppend(t, s, b)
+	var subjects []string
+	err = s.Tallies(ctx, store.TallyQuery{Kind: "tally.order"}, func(c store.Tally) error {
+		subjects = append(subjects, c.Subject)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Tallies: %v", err)
+	}
+	if !slices.Equal(subjects, want) {
+		t.Errorf("Tallies order = %q, want %q", subjects, want)
+	}
 }

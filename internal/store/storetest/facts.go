@@ -19,6 +19,12 @@ func stance(idx int64, party, tag string, d int) store.Fact {
 		Tag: tag, Time: day(d), Latest: true, Data: fmt.Appendf(nil, `{"stance":%q}`, tag)}
 }
 
+// withSeq is f numbered seq among its entry's facts.
+func withSeq(f store.Fact, seq int) store.Fact {
+	f.Seq = seq
+	return f
+}
+
 // said is an event fact: all of them hold.
 func said(idx int64, seq int, who string, d int) store.Fact {
 	return store.Fact{Index: idx, Seq: seq, Kind: "statement", Subject: "actor/" + who, Tag: "reported",
@@ -32,21 +38,22 @@ func said(idx int64, seq int, who string, d int) store.Fact {
 //	2: b rejects (day 2), statements by x (day 2) and y (day 2)
 //	3: a counters (day 2): recorded late, about an earlier day
 //	4: voids entry 1
-var factsHistory = []store.Derived{
-	{Facts: []store.Fact{stance(0, "a", "undecided", 1), func() store.Fact { f := said(0, 1, "x", 1); return f }()}},
+var factsHistory = numbered([]store.Derived{
+	{Facts: []store.Fact{stance(0, "a", "undecided", 1), said(0, 1, "x", 1)}},
 	{Facts: []store.Fact{stance(1, "a", "accepts", 3)}},
 	{Facts: []store.Fact{stance(2, "b", "rejects", 2), said(2, 1, "x", 2), said(2, 2, "y", 2)}},
 	{Facts: []store.Fact{stance(3, "a", "counters", 2)}},
 	{Voids: []store.Void{{Target: 1, By: 4}}},
-}
+})
 
-func init() {
-	// Number each entry's facts in order.
-	for _, d := range factsHistory {
+// numbered numbers each entry's facts in order, and returns history.
+func numbered(history []store.Derived) []store.Derived {
+	for _, d := range history {
 		for i := range d.Facts {
 			d.Facts[i].Seq = i
 		}
 	}
+	return history
 }
 
 func appendFacts(t *testing.T, s store.Store, upto int) {
@@ -251,6 +258,16 @@ func testRebuildFacts(t *testing.T, s store.Store) {
 	}
 	if err := s.RebuildFacts(ctx, twice); err == nil {
 		t.Fatal("RebuildFacts took the same fact twice")
+	}
+	// A put refused before it wrote anything, and a fold that says nothing
+	// of it: the rebuild fails all the same.
+	ignored := func(put func(int64, store.Derived) error) error {
+		put(2, store.Derived{Facts: factsHistory[3].Facts})
+		put(5, store.Derived{Facts: slices.Concat(factsHistory[0].Facts, factsHistory[1].Facts)})
+		return nil
+	}
+	if err := s.RebuildFacts(ctx, ignored); err == nil {
+		t.Fatal("RebuildFacts committed though a put failed")
 	}
 	if n := projected(); n != 5 {
 		t.Fatalf("Projected after failed rebuilds = %d, want 5", n)

@@ -50,7 +50,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FactsRebuild", testFactsRebuild},
 		{"FactsMany", testFactsMany},
 		{"Tallies", testTallies},
+		{"TalliesModel", testTalliesModel},
 		{"Accounts", testAccounts},
+		{"ByteOrder", testByteOrder},
 		{"Channels", testChannels},
 	}
 	for _, tt := range tests {
@@ -413,13 +415,21 @@ func testConflict(t *testing.T, s store.Store) {
 	})
 }
 
+// testDuplicateHash: an append that repeats a stored hash, or one of its
+// own, changes nothing, and its error is not store.ErrConflict. The log
+// core answers ErrConflict by reloading and trying again, and any other
+// error by looking its entries up: a resubmitted entry must be found, not
+// retried for ever.
 func testDuplicateHash(t *testing.T, s store.Store) {
 	first := newBatch(0, 3, "a")
 	mustAppend(t, s, first)
 	cases := []struct {
 		name   string
-		leaves []store.Leaf
+		leaves []store.Leaf // the last repeats a hash
 	}{
+		{"is a stored leaf", []store.Leaf{
+			{Index: 3, Hash: first.Leaves[1].Hash, Type: "relay", Data: []byte("resubmitted")},
+		}},
 		{"repeats a stored leaf", []store.Leaf{
 			newLeaf(3, "fresh-1"), newLeaf(4, "fresh-2"),
 			{Index: 5, Hash: first.Leaves[1].Hash, Type: "relay", Data: []byte("other bytes")},
@@ -436,8 +446,11 @@ func testDuplicateHash(t *testing.T, s store.Store) {
 			if err == nil {
 				t.Fatal("Append with a duplicate leaf hash succeeded")
 			}
+			if errors.Is(err, store.ErrConflict) {
+				t.Errorf("Append with a duplicate leaf hash: error = %v, want an error that is not store.ErrConflict", err)
+			}
 			checkUnchanged(t, before, takeSnapshot(t, s, touchedTiles))
-			for _, l := range tt.leaves[:2] {
+			for _, l := range tt.leaves[:len(tt.leaves)-1] {
 				if _, err := s.FindLeaf(t.Context(), l.Hash); !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("leaf %d of the refused batch: FindLeaf error = %v, want store.ErrNotFound", l.Index, err)
 				}

@@ -11,8 +11,9 @@ CREATE TABLE tallies (
     n       bigint NOT NULL,
     PRIMARY KEY (kind, subject, day, tag)
 );
--- The counts a change brought to zero, to delete them without a scan.
-CREATE INDEX tallies_spent ON tallies (kind) WHERE n <= 0;
+-- No index finds the counts a change brought to zero: one on n would
+-- make every change of a count a non-HOT update. The triggers delete the
+-- counts a statement took from, by their key, when they reach zero.
 
 -- The day of a time in Unix nanoseconds, rounded down (before 1970 too).
 CREATE FUNCTION tally_day(t bigint) RETURNS bigint
@@ -20,7 +21,9 @@ CREATE FUNCTION tally_day(t bigint) RETURNS bigint
     AS $$ SELECT CASE WHEN t >= 0 THEN t / 86400000000000 ELSE (t + 1) / 86400000000000 - 1 END $$;
 
 -- tally_heads adds the heads a statement wrote (new_heads) and takes away
--- those it replaced or deleted (old_heads), netted per count.
+-- those it replaced or deleted (old_heads), netted per count; then deletes
+-- the counts it took from that reached zero. (Only a count some old head
+-- had can fall, so the join with old_heads finds every one.)
 CREATE FUNCTION tally_heads() RETURNS trigger
     LANGUAGE plpgsql SET search_path FROM CURRENT
     AS $$
@@ -43,14 +46,21 @@ BEGIN
         ) moved
         GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0
         ON CONFLICT (kind, subject, day, tag) DO UPDATE SET n = t.n + excluded.n;
+        DELETE FROM tallies t USING old_heads o
+        WHERE starts_with(o.kind, 'tally.')
+          AND t.kind = o.kind AND t.subject = o.subject AND t.tag = o.tag AND t.day = tally_day(o.time)
+          AND t.n <= 0;
     ELSE
         INSERT INTO tallies AS t (kind, subject, tag, day, n)
         SELECT kind, subject, tag, tally_day(time), -count(*) FROM old_heads
         WHERE starts_with(kind, 'tally.')
         GROUP BY 1, 2, 3, 4
         ON CONFLICT (kind, subject, day, tag) DO UPDATE SET n = t.n + excluded.n;
+        DELETE FROM tallies t USING old_heads o
+        WHERE starts_with(o.kind, 'tally.')
+          AND t.kind = o.kind AND t.subject = o.subject AND t.tag = o.tag AND t.day = tally_day(o.time)
+          AND t.n <= 0;
     END IF;
-    DELETE FROM tallies WHERE n <= 0;
     RETURN NULL;
 END
 $$;

@@ -11,42 +11,39 @@ CREATE TABLE tallies (
     PRIMARY KEY (kind, subject, day, tag)
 ) WITHOUT ROWID;
 
--- The day of a head's time (Unix nanoseconds), rounded down.
+-- The day of a head's time (Unix nanoseconds), rounded down (before 1970
+-- too), computed when read: the one place the formula is written.
+ALTER TABLE heads ADD COLUMN day INTEGER GENERATED ALWAYS AS
+    (CASE WHEN time >= 0 THEN time / 86400000000000 ELSE (time + 1) / 86400000000000 - 1 END) VIRTUAL;
+
 CREATE TRIGGER tally_insert AFTER INSERT ON heads WHEN NEW.kind GLOB 'tally.*'
 BEGIN
     INSERT INTO tallies (kind, subject, tag, day, n)
-    VALUES (NEW.kind, NEW.subject, NEW.tag,
-            CASE WHEN NEW.time >= 0 THEN NEW.time / 86400000000000 ELSE (NEW.time + 1) / 86400000000000 - 1 END, 1)
+    VALUES (NEW.kind, NEW.subject, NEW.tag, NEW.day, 1)
     ON CONFLICT (kind, subject, day, tag) DO UPDATE SET n = n + 1;
 END;
 
 CREATE TRIGGER tally_delete AFTER DELETE ON heads WHEN OLD.kind GLOB 'tally.*'
 BEGIN
     UPDATE tallies SET n = n - 1
-    WHERE kind = OLD.kind AND subject = OLD.subject AND tag = OLD.tag
-      AND day = CASE WHEN OLD.time >= 0 THEN OLD.time / 86400000000000 ELSE (OLD.time + 1) / 86400000000000 - 1 END;
+    WHERE kind = OLD.kind AND subject = OLD.subject AND tag = OLD.tag AND day = OLD.day;
     DELETE FROM tallies
-    WHERE kind = OLD.kind AND subject = OLD.subject AND tag = OLD.tag AND n <= 0
-      AND day = CASE WHEN OLD.time >= 0 THEN OLD.time / 86400000000000 ELSE (OLD.time + 1) / 86400000000000 - 1 END;
+    WHERE kind = OLD.kind AND subject = OLD.subject AND tag = OLD.tag AND day = OLD.day AND n <= 0;
 END;
 
+-- A head that moves to another fact of the same tag and day moves no count.
 CREATE TRIGGER tally_update AFTER UPDATE ON heads WHEN OLD.kind GLOB 'tally.*'
-    AND (OLD.tag <> NEW.tag OR OLD.time <> NEW.time OR OLD.subject <> NEW.subject)
+    AND (OLD.tag <> NEW.tag OR OLD.day <> NEW.day OR OLD.subject <> NEW.subject)
 BEGIN
     UPDATE tallies SET n = n - 1
-    WHERE kind = OLD.kind AND subject = OLD.subject AND tag = OLD.tag
-      AND day = CASE WHEN OLD.time >= 0 THEN OLD.time / 86400000000000 ELSE (OLD.time + 1) / 86400000000000 - 1 END;
+    WHERE kind = OLD.kind AND subject = OLD.subject AND tag = OLD.tag AND day = OLD.day;
     DELETE FROM tallies
-    WHERE kind = OLD.kind AND subject = OLD.subject AND tag = OLD.tag AND n <= 0
-      AND day = CASE WHEN OLD.time >= 0 THEN OLD.time / 86400000000000 ELSE (OLD.time + 1) / 86400000000000 - 1 END;
+    WHERE kind = OLD.kind AND subject = OLD.subject AND tag = OLD.tag AND day = OLD.day AND n <= 0;
     INSERT INTO tallies (kind, subject, tag, day, n)
-    VALUES (NEW.kind, NEW.subject, NEW.tag,
-            CASE WHEN NEW.time >= 0 THEN NEW.time / 86400000000000 ELSE (NEW.time + 1) / 86400000000000 - 1 END, 1)
+    VALUES (NEW.kind, NEW.subject, NEW.tag, NEW.day, 1)
     ON CONFLICT (kind, subject, day, tag) DO UPDATE SET n = n + 1;
 END;
 
 -- Heads already stored before this migration.
 INSERT INTO tallies (kind, subject, tag, day, n)
-SELECT kind, subject, tag,
-       CASE WHEN time >= 0 THEN time / 86400000000000 ELSE (time + 1) / 86400000000000 - 1 END AS d, count(*)
-FROM heads WHERE kind GLOB 'tally.*' GROUP BY kind, subject, tag, d;
+SELECT kind, subject, tag, day, count(*) FROM heads WHERE kind GLOB 'tally.*' GROUP BY kind, subject, tag, day;
