@@ -85,7 +85,7 @@ func askLocal(ctx context.Context, dir string, q state.Query) (any, error) {
 		return nil, err
 	}
 	defer r.Close()
-	return r.Ask.Answer(ctx, q, func(n string) string { return "--" + n })
+	return r.Ask.Answer(ctx, q, state.CLIFlag)
 }
 
 // printAnswer prints an answer as a readable table.

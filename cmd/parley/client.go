@@ -52,27 +52,36 @@ type remoteProblem struct {
 	Kind   string `json:"kind"`
 }
 
-// request sends a request and returns the response if its status is 2xx;
-// otherwise it turns the server's problem detail into an error of the
-// same kind.
+// request sends body as JSON (no body if nil) and returns the response if
+// its status is 2xx; otherwise an error, as send.
 func (c *apiClient) request(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
+	if body == nil {
+		return c.send(ctx, method, path, query, nil, "", 0)
+	}
+	b, err := json.Marshal(body, json.Deterministic(true))
+	if err != nil {
+		return nil, err
+	}
+	return c.send(ctx, method, path, query, bytes.NewReader(b), "application/json", int64(len(b)))
+}
+
+// send sends a request with body (nil for none) of media type ctype ("" to
+// declare none) and size bytes, and returns the response if its status is
+// 2xx; otherwise it turns the server's problem detail into an error of the
+// same kind.
+func (c *apiClient) send(ctx context.Context, method, path string, query url.Values, body io.Reader, ctype string, size int64) (*http.Response, error) {
 	u := *c.base
 	u.Path += path
 	u.RawQuery = query.Encode()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body, json.Deterministic(true))
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return nil, err
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.ContentLength = size
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -100,6 +109,12 @@ func (c *apiClient) call(ctx context.Context, method, path string, query url.Val
 	if err != nil {
 		return err
 	}
+	return c.decode(resp, method, path, out)
+}
+
+// decode reads the JSON answer to method path into out (if not nil), and
+// closes it.
+func (c *apiClient) decode(resp *http.Response, method, path string, out any) error {
 	defer resp.Body.Close()
 	if out == nil {
 		return nil

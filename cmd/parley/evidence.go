@@ -17,8 +17,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/go-json-experiment/json"
-
 	"parley/internal/evidence"
 	"parley/internal/problem"
 	"parley/internal/record"
@@ -237,35 +235,14 @@ func (l localEvidence) stat(_ context.Context, hash string) (evidence.Item, erro
 type remoteEvidence struct{ c *apiClient }
 
 func (r remoteEvidence) put(ctx context.Context, f *os.File, size int64, up evidence.Upload) (evidence.Item, bool, error) {
-	u := *r.c.base
-	u.Path += "/api/v1/evidence"
-	u.RawQuery = url.Values{"name": {up.Name}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), f)
+	const path = "/api/v1/evidence"
+	resp, err := r.c.send(ctx, http.MethodPost, path, url.Values{"name": {up.Name}}, f, up.Type, size)
 	if err != nil {
 		return evidence.Item{}, false, err
 	}
-	req.ContentLength = size
-	if up.Type != "" {
-		req.Header.Set("Content-Type", up.Type)
-	}
-	if r.c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+r.c.token)
-	}
-	resp, err := r.c.http.Do(req)
-	if err != nil {
-		return evidence.Item{}, false, fmt.Errorf("server %s: %w", r.c.base, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return evidence.Item{}, false, fmt.Errorf("server %s: %w", r.c.base, err)
-	}
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
-		return evidence.Item{}, false, r.c.refusal(resp, b)
-	}
 	var it evidence.Item
-	if err := json.Unmarshal(b, &it); err != nil {
-		return evidence.Item{}, false, fmt.Errorf("server %s: the answer is not what this client reads: %w", r.c.base, err)
+	if err := r.c.decode(resp, http.MethodPost, path, &it); err != nil {
+		return evidence.Item{}, false, err
 	}
 	return it, resp.StatusCode == http.StatusCreated, nil
 }
@@ -282,15 +259,4 @@ func (r remoteEvidence) stat(ctx context.Context, hash string) (evidence.Item, e
 	var it evidence.Item
 	err := r.c.call(ctx, http.MethodGet, "/api/v1/evidence/"+hash+"/meta", nil, nil, &it)
 	return it, err
-}
-
-// refusal turns a server's problem detail into an error of the same kind,
-// as request does for JSON requests.
-func (c *apiClient) refusal(resp *http.Response, body []byte) error {
-	var p remoteProblem
-	if json.Unmarshal(body, &p) != nil || p.Kind == "" {
-		return fmt.Errorf("server %s: %s", c.base, resp.Status)
-	}
-	detail, _ := strings.CutPrefix(p.Detail, p.Where+": ")
-	return problem.New(problem.Kind(p.Kind), p.Where, "%s", detail)
 }

@@ -155,7 +155,7 @@ func TestExportPLOVER(t *testing.T) {
 
 func TestExportFormats(t *testing.T) {
 	c := seededCLI(t)
-	c.fails(2, `export: unknown --format "csv" (use bundle or plover)`, "export", "--format", "csv", "-")
+	c.fails(2, `export: unknown --format "csv" (use bundle, plover, geojson or acled)`, "export", "--format", "csv", "-")
 
 	// The bundle stays the default, and --format bundle says so.
 	def := filepath.Join(t.TempDir(), "default.jsonl")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -82,8 +81,17 @@ func counts(c state.Counts, order []string) string {
 	return strings.Join(out, ", ")
 }
 
-// printIncidents prints one line per incident.
+// printIncidents prints one line per incident, and what to do if there are
+// more than it lists.
 func printIncidents(w io.Writer, a state.Incidents) {
+	printIncidentRows(w, a)
+	if a.More {
+		fmt.Fprintln(w, "(more: raise --limit, or narrow with --from, --to, --category, --status, --party)")
+	}
+}
+
+// printIncidentRows prints one line per incident.
+func printIncidentRows(w io.Writer, a state.Incidents) {
 	clockLine(w, a.Clock)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tINCIDENT\tPLACE\tWHAT\tAGAINST\tSTATUS\tENTRY")
@@ -101,9 +109,6 @@ func printIncidents(w io.Writer, a state.Incidents) {
 	tw.Flush()
 	if len(a.Incidents) == 0 {
 		fmt.Fprintln(w, "no incidents")
-	}
-	if a.More {
-		fmt.Fprintln(w, "(more: raise --limit, or narrow with --from, --to, --category, --status, --party)")
 	}
 }
 
@@ -157,7 +162,7 @@ func dailyLocal(ctx context.Context, dir, date, agreement, asOf, knownAt string)
 		return state.DailyReport{}, err
 	}
 	defer r.Close()
-	return r.Ask.DailyQuery(ctx, state.DailyQuery{Date: date, Agreement: agreement, AsOf: asOf, KnownAt: knownAt}, func(n string) string { return "--" + strings.ReplaceAll(n, "_", "-") })
+	return r.Ask.DailyQuery(ctx, state.DailyQuery{Date: date, Agreement: agreement, AsOf: asOf, KnownAt: knownAt}, state.CLIFlag)
 }
 
 // printDaily prints the daily report as text.
@@ -197,7 +202,10 @@ func printDaily(w io.Writer, r state.DailyReport) {
 		prev = append(prev, fmt.Sprintf("%s %d", d.Date[5:], d.Incidents))
 	}
 	fmt.Fprintf(w, "the week before: %s\n\n", strings.Join(prev, ", "))
-	printIncidents(w, state.Incidents{Incidents: r.List, More: r.More})
+	printIncidentRows(w, state.Incidents{Incidents: r.List})
+	if r.More {
+		fmt.Fprintf(w, "(the first %d listed: parley ask incidents --from %s --to %s --limit N lists more)\n", len(r.List), r.Date, r.Date)
+	}
 }
 
 // dailyServer asks a server for the daily report.
@@ -214,13 +222,7 @@ func dailyServer(ctx context.Context, e *env, date, agreement, asOf, knownAt str
 	}
 	var rep state.DailyReport
 	if err := c.call(ctx, http.MethodGet, "/api/v1/reports/daily", v, nil, &rep); err != nil {
-		var p *problem.Error
-		if errors.As(err, &p) && p.Where != "" {
-			c := *p
-			c.Where = "--" + strings.ReplaceAll(p.Where, "_", "-")
-			return state.DailyReport{}, &c
-		}
-		return state.DailyReport{}, err
+		return state.DailyReport{}, problem.Rename(err, state.CLIFlag)
 	}
 	return rep, nil
 }

@@ -147,18 +147,20 @@ func runTypes(ctx context.Context, e *env, args []string) error {
 }
 
 // exportFormats are what export writes: the signed bundle, which verify and
-// import read, or PLOVER event data for analysts' tools.
-var exportFormats = []string{"bundle", "plover"}
+// import read; PLOVER event data for analysts' tools; the incidents as
+// GeoJSON for maps, or as CSV in ACLED's layout.
+var exportFormats = []string{"bundle", "plover", "geojson", "acled"}
 
 func runExport(ctx context.Context, e *env, args []string) error {
 	fs, dir := flags(e, "export")
-	format := fs.String("format", "bundle", "what to write: bundle (the whole signed record, for verify and import) or plover (PLOVER JSON Lines of the coded events)")
+	format := fs.String("format", "bundle", "what to write: bundle (the whole signed record, for verify and import), plover (PLOVER JSON Lines of the coded events), "+
+		"geojson (the incidents as an RFC 7946 FeatureCollection) or acled (the incidents as CSV in ACLED's columns)")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
 	if !slices.Contains(exportFormats, *format) {
-		return usageErr("export: unknown --format %q (use %s)", *format, strings.Join(exportFormats, " or "))
+		return usageErr("export: unknown --format %q (use %s or %s)", *format, strings.Join(exportFormats[:len(exportFormats)-1], ", "), exportFormats[len(exportFormats)-1])
 	}
 	to := pos[0]
 	if e.server != "" {
@@ -169,7 +171,12 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer r.Close()
-	if *format == "plover" {
+	where := to
+	if to == "-" {
+		where = "standard output"
+	}
+	switch *format {
+	case "plover":
 		var sum export.Summary
 		err := writeExport(e, to, func(w io.Writer) (err error) {
 			sum, err = export.WritePLOVER(ctx, r.Store(), r.Log.Origin(), w)
@@ -178,11 +185,26 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if to == "-" {
-			to = "standard output"
-		}
 		fmt.Fprintf(e.stderr, "exported %d PLOVER events to %s; %d of %d statements have no PLOVER event type (PLOVER does not code public statements, CAMEO 01)\n",
-			sum.Events, to, sum.Uncoded, sum.Statements)
+			sum.Events, where, sum.Uncoded, sum.Statements)
+		return nil
+	case "geojson", "acled":
+		write, what := export.WriteGeoJSON, "GeoJSON features"
+		if *format == "acled" {
+			write, what = export.WriteACLED, "ACLED CSV rows"
+		}
+		var n int
+		err := writeExport(e, to, func(w io.Writer) (err error) {
+			n, err = write(w, export.IncidentRows(ctx, r.Store()))
+			if err != nil {
+				err = fmt.Errorf("export --format %s: %w", *format, err)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "exported %d incidents as %s to %s\n", n, what, where)
 		return nil
 	}
 	if err := writeExport(e, to, func(w io.Writer) error { return r.Log.Export(ctx, w) }); err != nil {

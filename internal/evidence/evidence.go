@@ -304,10 +304,24 @@ func (s *Store) Stat(hash string) (Item, error) {
 	return it.clone(), nil
 }
 
-// Has says whether a file with this hash is stored.
-func (s *Store) Has(hash string) bool {
-	_, err := s.Stat(hash)
-	return err == nil
+// Has says whether a file with this hash is stored; a string that is not a
+// hash names no file. It looks in the index first: the index only grows, so
+// a file found there is stored for good, and only a miss reads what other
+// processes have appended since.
+func (s *Store) Has(hash string) (bool, error) {
+	if _, err := ParseHash(hash); err != nil {
+		return false, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.items[hash]; ok {
+		return true, nil
+	}
+	if err := s.catchUp(); err != nil {
+		return false, err
+	}
+	_, ok := s.items[hash]
+	return ok, nil
 }
 
 // Get opens the file stored under hash for reading; the caller closes it.
@@ -332,18 +346,24 @@ func (s *Store) path(hash string) string {
 // line still being written (no newline yet) waits for the next time. The
 // caller holds s.mu.
 func (s *Store) catchUp() error {
-	f, err := os.Open(filepath.Join(s.dir, uploadsFile))
+	path := filepath.Join(s.dir, uploadsFile)
+	st, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
-	defer f.Close()
-	if _, err := f.Seek(s.read, io.SeekStart); err != nil {
+	unread := st.Size() - s.read
+	if unread <= 0 {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
-	br := bufio.NewReaderSize(f, 64<<10)
+	defer f.Close()
+	br := bufio.NewReaderSize(io.NewSectionReader(f, s.read, unread), int(min(unread, 64<<10)))
 	for {
 		b, err := br.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {

@@ -43,6 +43,16 @@ func files(t *testing.T, dir string) []string {
 	return out
 }
 
+// has is s.Has for a test that expects no error.
+func has(t *testing.T, s *Store, hash string) bool {
+	t.Helper()
+	ok, err := s.Has(hash)
+	if err != nil {
+		t.Fatalf("Has(%s): %v", hash, err)
+	}
+	return ok
+}
+
 func open(t *testing.T, dir string, max int64) *Store {
 	t.Helper()
 	s, err := Open(dir, max)
@@ -102,8 +112,35 @@ func TestSameFileStoredOnce(t *testing.T) {
 	if !bytes.Equal(b, photo) || len(it2.Uploads) != 2 {
 		t.Errorf("get: %d bytes, %d uploads", len(b), len(it2.Uploads))
 	}
-	if !s.Has(want) || s.Has(hashOf([]byte("other"))) {
+	if !has(t, s, want) || has(t, s, hashOf([]byte("other"))) {
 		t.Error("Has is wrong")
+	}
+}
+
+// Has answers a file it has seen from memory, and says when it cannot
+// read uploads.jsonl rather than that a file is missing.
+func TestHasSaysWhyNot(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, 0)
+	if _, _, err := s.Put(context.Background(), bytes.NewReader(photo), Upload{By: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if has(t, s, "not a hash") {
+		t.Error("Has found a file under something that is not a hash")
+	}
+	// uploads.jsonl becomes unreadable: a link to itself.
+	path := filepath.Join(dir, "uploads.jsonl")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("uploads.jsonl", path); err != nil {
+		t.Fatal(err)
+	}
+	if !has(t, s, hashOf(photo)) {
+		t.Error("Has lost a file it had seen")
+	}
+	if ok, err := s.Has(hashOf([]byte("other"))); ok || err == nil {
+		t.Errorf("Has of a file it cannot look for = %v, %v; want an error", ok, err)
 	}
 }
 
@@ -275,14 +312,14 @@ func TestReopen(t *testing.T) {
 		after.Type != before.Type || after.Sniffed != before.Sniffed || after.Size != before.Size {
 		t.Errorf("after reopening: %+v, was %+v", after, before)
 	}
-	if !r.Has(hashOf([]byte("statement text"))) || r.Has(hashOf([]byte("lost"))) {
+	if !has(t, r, hashOf([]byte("statement text"))) || has(t, r, hashOf([]byte("lost"))) {
 		t.Error("reopened store lost a file, or found one never stored")
 	}
 	// Uploads after the torn line are read back too.
 	if _, _, err := r.Put(ctx, strings.NewReader("after the crash"), Upload{Name: "c.txt"}); err != nil {
 		t.Fatal(err)
 	}
-	if !open(t, dir, 0).Has(hashOf([]byte("after the crash"))) {
+	if !has(t, open(t, dir, 0), hashOf([]byte("after the crash"))) {
 		t.Error("an upload after a torn line was lost")
 	}
 }
@@ -296,7 +333,7 @@ func TestTwoProcesses(t *testing.T) {
 	if _, fresh, _ := a.Put(ctx, bytes.NewReader(photo), Upload{By: "a"}); !fresh {
 		t.Error("a: not fresh")
 	}
-	if !b.Has(hashOf(photo)) {
+	if !has(t, b, hashOf(photo)) {
 		t.Fatal("b does not see a's file")
 	}
 	it, fresh, err := b.Put(ctx, bytes.NewReader(photo), Upload{By: "b"})

@@ -1,8 +1,10 @@
 // Package export writes what the record says in the formats analysts load
-// into their own tools: PLOVER event data, for now.
+// into their own tools: PLOVER event data, and a ceasefire's incidents as
+// GeoJSON (RFC 7946) for maps and as CSV in ACLED's layout.
 //
 // An export reads a record's derived facts and its entries through the
-// store alone, so the CLI and the HTTP API can both serve it.
+// store alone, so the CLI and the HTTP API can both serve it, and streams:
+// it holds one event or incident at a time, however many the record has.
 package export
 
 import (

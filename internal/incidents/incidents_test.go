@@ -4,16 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
+	"iter"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"parley/internal/export"
 	"parley/internal/incidents"
 	"parley/internal/problem"
 	"parley/internal/record"
@@ -44,100 +44,14 @@ func seedIncidents(t *testing.T) []state.IncidentRow {
 	return ans.Incidents
 }
 
-func TestGeoJSONFollowsRFC7946(t *testing.T) {
-	rows := seedIncidents(t)
-	var buf bytes.Buffer
-	if err := incidents.WriteGeoJSON(&buf, rows); err != nil {
-		t.Fatal(err)
-	}
-	if !json.Valid(buf.Bytes()) {
-		t.Fatalf("not valid JSON:\n%s", buf.String())
-	}
-	var fc map[string]json.RawMessage
-	if err := json.Unmarshal(buf.Bytes(), &fc); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := fc["crs"]; ok {
-		t.Error(`the collection has a "crs" member, which RFC 7946 removed`)
-	}
-	if got := string(fc["type"]); got != `"FeatureCollection"` {
-		t.Errorf("type is %s, want FeatureCollection", got)
-	}
-	var features []struct {
-		Type     string          `json:"type"`
-		ID       any             `json:"id"`
-		CRS      json.RawMessage `json:"crs"`
-		Geometry struct {
-			Type        string          `json:"type"`
-			Coordinates []json.Number   `json:"coordinates"`
-			CRS         json.RawMessage `json:"crs"`
-		} `json:"geometry"`
-		Properties map[string]any `json:"properties"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(fc["features"]))
-	dec.UseNumber()
-	if err := dec.Decode(&features); err != nil {
-		t.Fatal(err)
-	}
-	if len(features) != len(rows) {
-		t.Fatalf("%d features for %d incidents", len(features), len(rows))
-	}
-	ids := map[string]bool{}
-	for i, f := range features {
-		row := rows[i]
-		if f.Type != "Feature" || f.Geometry.Type != "Point" {
-			t.Errorf("feature %d: type %q, geometry %q; want Feature, Point", i, f.Type, f.Geometry.Type)
-		}
-		if f.CRS != nil || f.Geometry.CRS != nil {
-			t.Errorf("feature %d has a crs", i)
-		}
-		id, ok := f.ID.(string)
-		if !ok || id == "" || ids[id] {
-			t.Errorf("feature %d: id %v is not a unique string", i, f.ID)
-		}
-		ids[id] = true
-		if id != row.Incident.Key {
-			t.Errorf("feature %d: id %s, want %s", i, id, row.Incident.Key)
-		}
-		if len(f.Geometry.Coordinates) != 2 {
-			t.Fatalf("feature %d: %d coordinates, want 2 (no altitude)", i, len(f.Geometry.Coordinates))
-		}
-		for _, c := range f.Geometry.Coordinates {
-			if _, frac, ok := strings.Cut(c.String(), "."); ok && len(frac) > 6 || strings.ContainsAny(c.String(), "eE") {
-				t.Errorf("feature %d: coordinate %s has more than 6 decimals or an exponent", i, c)
+// each yields rows, as export.IncidentRows would.
+func each(rows []state.IncidentRow) iter.Seq2[state.IncidentRow, error] {
+	return func(yield func(state.IncidentRow, error) bool) {
+		for _, r := range rows {
+			if !yield(r, nil) {
+				return
 			}
 		}
-		lon, _ := f.Geometry.Coordinates[0].Float64()
-		lat, _ := f.Geometry.Coordinates[1].Float64()
-		if lon < -180 || lon > 180 || lat < -90 || lat > 90 {
-			t.Errorf("feature %d: [%v, %v] out of range", i, lon, lat)
-		}
-		// Longitude first: the seed's places are in Ukraine (lon 22-41,
-		// lat 44-53), where swapping them would put lon below lat.
-		if math.Abs(lon-row.Lon) > 1e-6 || math.Abs(lat-row.Lat) > 1e-6 {
-			t.Errorf("feature %d: [%v, %v], want [lon %v, lat %v]", i, lon, lat, row.Lon, row.Lat)
-		}
-		if _, err := time.Parse(time.RFC3339, f.Properties["time"].(string)); err != nil {
-			t.Errorf("feature %d: time: %v", i, err)
-		}
-		for _, p := range []string{"place", "area", "precision", "categories", "acled_event_type", "acled_sub_event_type", "status",
-			"against", "reported_by", "count", "fatalities", "injured", "outside", "same_as", "report", "entry"} {
-			if _, ok := f.Properties[p]; !ok {
-				t.Errorf("feature %d has no property %q", i, p)
-			}
-		}
-	}
-}
-
-func TestGeoJSONRefusesBadCoordinates(t *testing.T) {
-	rows := []state.IncidentRow{{Incident: state.Ref{Key: "incident/x.1"}, IncidentView: vocab.IncidentView{Lat: 91, Lon: 30}}}
-	err := incidents.WriteGeoJSON(io.Discard, rows)
-	if err == nil || !strings.Contains(err.Error(), "incident/x.1") {
-		t.Fatalf("got %v, want an error naming the incident", err)
-	}
-	var buf bytes.Buffer
-	if err := incidents.WriteGeoJSON(&buf, nil); err != nil || !json.Valid(buf.Bytes()) {
-		t.Fatalf("empty collection: %v, %s", err, buf.String())
 	}
 }
 
@@ -159,11 +73,11 @@ func partyNames(rows []state.IncidentRow) (parties, reporters map[string]string)
 func TestACLEDRoundTrip(t *testing.T) {
 	rows := seedIncidents(t)
 	var buf bytes.Buffer
-	if err := incidents.WriteACLED(&buf, rows); err != nil {
+	if _, err := export.WriteACLED(&buf, each(rows)); err != nil {
 		t.Fatal(err)
 	}
 	header, _, _ := strings.Cut(buf.String(), "\n")
-	if header != strings.Join(incidents.ACLEDColumns, ",") {
+	if header != strings.Join(export.ACLEDColumns, ",") {
 		t.Fatalf("header %q", header)
 	}
 	parties, reporters := partyNames(rows)
@@ -363,8 +277,8 @@ func TestCleanIDs(t *testing.T) {
 func generated(n int) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write(incidents.ACLEDColumns)
-	rec := make([]string, len(incidents.ACLEDColumns))
+	w.Write(export.ACLEDColumns)
+	rec := make([]string, len(export.ACLEDColumns))
 	subs := []string{"Shelling/artillery/missile attack", "Air/drone strike", "Armed clash", "Remote explosive/landmine/IED"}
 	places := []string{"Toretsk", "Pokrovsk", "Kherson", "Zaporizhzhia", "Kharkiv", "Sumy", "Nikopol"}
 	day := time.Date(2025, 3, 20, 0, 0, 0, 0, time.UTC)

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unique"
 
+	"parley/internal/export"
 	"parley/internal/problem"
 	"parley/internal/vocab"
 )
@@ -50,20 +51,20 @@ func (e RowError) Error() string {
 	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Message)
 }
 
-// Import is what ReadACLED made of a file: a report for each good row, an
-// error for each problem of each bad row, and how many rows it read.
-type Import struct {
+// A Reading is what ReadACLED made of a file: a report for each good row,
+// an error for each problem of each bad row, and how many rows it read.
+type Reading struct {
 	Reports []vocab.ReportBody `json:"reports"`
 	Errors  []RowError         `json:"errors"`
 	Rows    int                `json:"rows"`
 }
 
-// ReadACLED reads CSV in ACLED's layout (as WriteACLED writes it, or as
+// ReadACLED reads CSV in ACLED's layout (as export.WriteACLED writes it, or as
 // ACLED exports it) into one report per row; see EachACLED for the rules.
-// Bad rows do not stop it: each is in Import.Errors. The error is for the
+// Bad rows do not stop it: each is in Reading.Errors. The error is for the
 // file as a whole: no header, a required column missing, unreadable input.
-func ReadACLED(r io.Reader, opts ReadOptions) (Import, error) {
-	out := Import{Reports: []vocab.ReportBody{}, Errors: []RowError{}}
+func ReadACLED(r io.Reader, opts ReadOptions) (Reading, error) {
+	out := Reading{Reports: []vocab.ReportBody{}, Errors: []RowError{}}
 	err := EachACLED(r, opts, func(line int, b vocab.ReportBody) error {
 		out.Reports = append(out.Reports, b)
 		return nil
@@ -120,7 +121,7 @@ func EachACLED(r io.Reader, opts ReadOptions, fn func(line int, b vocab.ReportBo
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return problem.New(problem.Invalid, "line 1", "the file is empty: it needs a header row naming the columns (%s)", strings.Join(ACLEDColumns, ","))
+		return problem.New(problem.Invalid, "line 1", "the file is empty: it needs a header row naming the columns (%s)", strings.Join(export.ACLEDColumns, ","))
 	}
 	if err != nil {
 		return problem.New(problem.Invalid, "line 1", "the header row does not read as CSV: %v", err)
@@ -360,7 +361,7 @@ func (rd *rowReader) tags(s string, day time.Time, in *vocab.ReportedIncident, f
 			}
 			c, _ := vocab.CategoryOf(t)
 			in.Categories = append(in.Categories, c.ID)
-		case name == tagTime:
+		case name == export.TagTime:
 			tm, err := time.Parse(time.RFC3339Nano, value)
 			switch {
 			case err != nil:
@@ -370,19 +371,19 @@ func (rd *rowReader) tags(s string, day time.Time, in *vocab.ReportedIncident, f
 			default:
 				in.Time = strings.Clone(value)
 			}
-		case name == tagCount || name == tagInjured:
+		case name == export.TagCount || name == export.TagInjured:
 			n, err := strconv.Atoi(value)
 			if err != nil || n < 0 {
 				bad("%q: %s is not a whole number, 0 or more", t, name)
 			}
-			if name == tagCount {
+			if name == export.TagCount {
 				in.Count = n
 			} else {
 				in.Injured = n
 			}
-		case name == tagWeapon:
+		case name == export.TagWeapon:
 			in.Weapons = append(in.Weapons, intern(value))
-		case name == tagEvidence:
+		case name == export.TagEvidence:
 			in.Evidence = append(in.Evidence, vocab.Evidence{SHA256: strings.Clone(value)})
 		}
 	}

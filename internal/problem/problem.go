@@ -74,6 +74,18 @@ func At(where string, err error) error {
 	return &Error{Kind: Internal, Where: where, Message: err.Error(), Err: err}
 }
 
+// Rename returns err with its place respelled by name (a parameter as the
+// CLI writes it, say); other errors are returned as they are.
+func Rename(err error, name func(string) string) error {
+	var p *Error
+	if name == nil || !errors.As(err, &p) || p.Where == "" {
+		return err
+	}
+	c := *p
+	c.Where = name(p.Where)
+	return &c
+}
+
 // KindOf returns the kind of err, Internal for errors that are not refusals.
 func KindOf(err error) Kind {
 	var p *Error

@@ -143,6 +143,9 @@ func (r *Record) Rebuild(ctx context.Context, progress func(done int64)) error {
 }
 
 // Store returns the record's store, for the questions and dumps that read
+// Types is the registry of the entry types the record accepts.
+func (r *Record) Types() *entry.Registry { return r.types }
+
 // it directly.
 func (r *Record) Store() store.Store { return r.store }
 

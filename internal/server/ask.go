@@ -51,16 +51,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 		}
 		q.Limit = n
 	}
-	flag := func(n string) string {
-		switch n {
-		case "as-of":
-			return "as_of"
-		case "known-at":
-			return "known_at"
-		}
-		return n
-	}
-	answer, err := s.rec.Ask.Answer(r.Context(), q, flag)
+	answer, err := s.rec.Ask.Answer(r.Context(), q, nil)
 	if err != nil {
 		return err
 	}

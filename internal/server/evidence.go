@@ -27,8 +27,9 @@ func (s *Server) bodyLimit(rt route) int64 {
 }
 
 // evidenceHas says whether the file with this SHA-256 is stored, for
-// checking the evidence an entry names.
-func (s *Server) evidenceHas(hash string) bool { return s.evidence.Has(hash) }
+// checking the evidence an entry names; an error is the store failing to
+// look, not the file missing.
+func (s *Server) evidenceHas(hash string) (bool, error) { return s.evidence.Has(hash) }
 
 // postEvidence stores the request body as a file: 201 if it is new, 200 if
 // the same content was stored before (the upload is recorded either way).
@@ -67,11 +68,7 @@ func (s *Server) postEvidence(w http.ResponseWriter, r *http.Request) error {
 // changes: it is cached for good. It is served so that a browser cannot
 // run it: nosniff, a sandbox, and as an attachment unless it is an image.
 func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) error {
-	hash, err := evidence.ParseHash(r.PathValue("sha256"))
-	if err != nil {
-		return err
-	}
-	f, it, err := s.evidence.Get(hash)
+	f, it, err := s.evidence.Get(r.PathValue("sha256"))
 	if err != nil {
 		return err
 	}
@@ -112,11 +109,7 @@ func inlineImage(typ string) bool {
 // evidenceMeta answers what is known of a stored file: its size, types and
 // every upload of it.
 func (s *Server) evidenceMeta(w http.ResponseWriter, r *http.Request) error {
-	hash, err := evidence.ParseHash(r.PathValue("sha256"))
-	if err != nil {
-		return err
-	}
-	it, err := s.evidence.Stat(hash)
+	it, err := s.evidence.Stat(r.PathValue("sha256"))
 	if err != nil {
 		return err
 	}

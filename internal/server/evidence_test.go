@@ -71,8 +71,11 @@ func TestEvidence(t *testing.T) {
 	if n := blobs(t, ls); n != 1 {
 		t.Errorf("%d files stored, want 1", n)
 	}
-	if !ls.srv.evidenceHas(hash) || ls.srv.evidenceHas(sha256Hex([]byte("never"))) {
-		t.Error("evidenceHas is wrong")
+	if has, err := ls.srv.evidenceHas(hash); !has || err != nil {
+		t.Errorf("evidenceHas(the photo) = %v, %v", has, err)
+	}
+	if has, err := ls.srv.evidenceHas(sha256Hex([]byte("never"))); has || err != nil {
+		t.Errorf("evidenceHas(a file never stored) = %v, %v", has, err)
 	}
 	if got := ls.size(); got != size {
 		t.Errorf("uploading evidence changed the log: size %d, was %d", got, size)

@@ -180,7 +180,7 @@ func (s *Server) appendSigned(w http.ResponseWriter, r *http.Request, in []signe
 		if err := s.maySubmit(c, se); err != nil {
 			return at(where(i), err)
 		}
-		if err := s.mayMonitor(r.Context(), c, se); err != nil {
+		if err := s.mayMonitor(c, se); err != nil {
 			return at(where(i), err)
 		}
 		entries[i] = se
@@ -346,7 +346,8 @@ func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) error 
 // bundle streams the record as a bundle, which `parley verify -` and
 // `parley import` read.
 // With ?format=plover it streams the record's coded events as PLOVER JSON
-// Lines instead, as `parley export --format plover` writes them.
+// Lines instead, and with geojson or acled its incidents, as `parley
+// export --format F` writes them.
 func (s *Server) bundle(w http.ResponseWriter, r *http.Request) error {
 	switch f := r.URL.Query().Get("format"); f {
 	case "", "bundle":
@@ -357,8 +358,21 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request) error {
 			s.log.ErrorContext(r.Context(), "PLOVER export failed", "err", err)
 		}
 		return nil
+	case "geojson", "acled":
+		write, typ, name := export.WriteGeoJSON, "application/geo+json", "incidents.geojson"
+		if f == "acled" {
+			write, typ, name = export.WriteACLED, "text/csv; charset=utf-8", "incidents.acled.csv"
+		}
+		w.Header().Set("Content-Type", typ)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		if _, err := write(w, export.IncidentRows(r.Context(), s.rec.Store())); err != nil {
+			// Headers are gone: a cut-off collection does not parse, and
+			// a cut-off CSV lacks rows, so say so here at least.
+			s.log.ErrorContext(r.Context(), "incident export failed", "format", f, "err", err)
+		}
+		return nil
 	default:
-		return problem.New(problem.Invalid, "format", "%q: use bundle or plover", f)
+		return problem.New(problem.Invalid, "format", "%q: use bundle, plover, geojson or acled", f)
 	}
 	w.Header().Set("Content-Type", "application/jsonl")
 	w.Header().Set("Content-Disposition", `attachment; filename="record.bundle.jsonl"`)

@@ -15,7 +15,7 @@ func (s *Server) dailyReport(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	rep, err := s.rec.Ask.DailyQuery(r.Context(), state.DailyQuery{
 		Date: v.Get("date"), Agreement: v.Get("agreement"), AsOf: v.Get("as_of"), KnownAt: v.Get("known_at"),
-	}, func(n string) string { return n })
+	}, nil)
 	if err != nil {
 		return err
 	}

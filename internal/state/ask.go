@@ -253,6 +253,12 @@ func prefixed(kinds []string, ref string) []string {
 	return out
 }
 
+// Resolve finds the entity ref names, as a question's argument is found: by
+// key, by id as one of kinds, or by name. A refusal is placed at what.
+func (a *Asker) Resolve(ctx context.Context, what, ref string, kinds ...string) (vocab.Entity, error) {
+	return a.begin(ctx, Clock{}).resolve(what, ref, kinds...)
+}
+
 // Entity returns the entity with key ("party/russia") as it stands now.
 func (a *Asker) Entity(ctx context.Context, key string) (vocab.Entity, error) {
 	w := a.begin(ctx, Clock{})

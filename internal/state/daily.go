@@ -3,7 +3,6 @@ package state
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -69,10 +68,10 @@ type DailyReport struct {
 // WeekComparison sets the day beside the previous day and the mean of the
 // seven days before it.
 type WeekComparison struct {
-	PreviousDay int `json:"previous_day"`
+	PreviousDay int     `json:"previous_day"`
+	WeekMean    float64 `json:"week_mean"`
 	// Change says how the day compares with the day before.
-	WeekMean float64 `json:"week_mean"`
-	Change   string  `json:"change"`
+	Change string `json:"change"`
 }
 
 // DailyQuery is a daily report as a person or a program asks for it, every
@@ -94,30 +93,12 @@ func (a *Asker) DailyQuery(ctx context.Context, q DailyQuery, flag Flag) (DailyR
 	if err != nil {
 		return DailyReport{}, problem.New(problem.Invalid, flag("date"), "%v", err)
 	}
-	var c Clock
-	if q.AsOf != "" {
-		if c.AsOf, err = EndOf(q.AsOf); err != nil {
-			return DailyReport{}, problem.New(problem.Invalid, flag("as_of"), "%v", err)
-		}
-	}
-	if q.KnownAt != "" {
-		if c.KnownAt, err = a.knownAt(ctx, q.KnownAt, flag("known_at")); err != nil {
-			return DailyReport{}, err
-		}
+	c, err := a.clock(ctx, q.AsOf, q.KnownAt, flag)
+	if err != nil {
+		return DailyReport{}, err
 	}
 	r, err := a.Daily(ctx, c, q.Agreement, date)
-	return r, flagged(err, flag)
-}
-
-// flagged renames the parameter a problem is placed at as flag spells it.
-func flagged(err error, flag Flag) error {
-	var p *problem.Error
-	if !errors.As(err, &p) || p.Where == "" {
-		return err
-	}
-	c := *p
-	c.Where = flag(p.Where)
-	return &c
+	return r, problem.Rename(err, flag)
 }
 
 // maxDailyList is the most incidents a daily report lists.
@@ -138,33 +119,31 @@ func (a *Asker) Daily(ctx context.Context, c Clock, agreement string, date time.
 	start := dayTime(day)
 	out := DailyReport{Clock: c, Agreement: ag, Date: dayString(day), ByStatus: Counts{}, ByArea: []AreaRow{}, ByCategory: []CategoryRow{},
 		OSCE: []OSCERow{}, Parties: []PartyCounts{}, Previous: []DayTotal{}, List: []IncidentRow{}}
-	out.InForce = !start.Before(time.Date(ag.Start.Year(), ag.Start.Month(), ag.Start.Day(), 0, 0, 0, 0, time.UTC)) && (ag.Ends.IsZero() || start.Before(ag.Ends))
+	out.InForce = ag.InForceOn(start)
 
-	// The week before, and the day itself, from the compliance counts.
-	comp, err := a.Compliance(ctx, c, ag.Agreement.Key, dayTime(day-7), start)
+	// The week before, and the day's parties, from the counts.
+	counts, err := w.counts(ag, day-7, day)
 	if err != nil {
 		return DailyReport{}, err
 	}
-	for _, d := range comp.Days {
-		out.Previous = append(out.Previous, DayTotal{Date: d.Date, Incidents: d.Incidents, Verified: d.Verified})
-	}
-	today := comp.Days[len(comp.Days)-1]
-	out.Parties = today.Parties
-	week := out.Previous[:len(out.Previous)-1]
-	out.Previous = week
+	var week Compliance
+	week.fill(w, ag, day-7, day, counts)
 	sum := 0
-	for _, d := range week {
+	for _, d := range week.Days[:7] {
+		out.Previous = append(out.Previous, DayTotal{Date: d.Date, Incidents: d.Incidents, Verified: d.Verified})
 		sum += d.Incidents
 	}
-	out.Week.PreviousDay = week[len(week)-1].Incidents
-	out.Week.WeekMean = float64(sum) / float64(len(week))
+	out.Week.WeekMean = float64(sum) / 7
+	out.Parties = week.Days[7].Parties
+	out.Week.PreviousDay = out.Previous[6].Incidents
 
 	areas := map[string]*AreaRow{}
 	cats := map[string]*CategoryRow{}
 	osce := map[string]int{}
 	err = w.incidents(IncidentFilter{Agreement: ag.Agreement.Key, From: start, To: dayTime(day + 1)}, func(f store.Fact, v *vocab.IncidentView) error {
+		row := w.incidentRow(ag, f, v)
 		if len(out.List) < maxDailyList {
-			out.List = append(out.List, IncidentRow{Incident: w.ref(f.Object), IncidentView: *v, Against: w.ref(v.Against), Basis: w.basis(f.Index)})
+			out.List = append(out.List, row)
 		} else {
 			out.More = true
 		}
@@ -178,7 +157,7 @@ func (a *Asker) Daily(ctx context.Context, c Clock, agreement string, date time.
 		if v.Status == vocab.Verified {
 			out.Verified++
 		}
-		if v.Outside {
+		if row.Outside {
 			out.Outside++
 		}
 		ar := areas[v.Area]

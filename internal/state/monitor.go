@@ -13,21 +13,22 @@ import (
 	"parley/internal/vocab"
 )
 
-// AgreementRow is a ceasefire agreement as answers show it.
+// AgreementRow is a ceasefire agreement as answers show it: its view, with
+// the entities it names as references.
 type AgreementRow struct {
-	Agreement Ref       `json:"agreement"`
-	Parties   []Ref     `json:"parties"`
-	Proposal  Ref       `json:"proposal,omitzero"`
-	Start     time.Time `json:"start"`
-	Days      int       `json:"days"`
-	Ends      time.Time `json:"ends,omitzero"`
-	Scope     []string  `json:"scope"`
-	Region    string    `json:"region,omitempty"`
-	Monitors  []Ref     `json:"monitors,omitempty"`
-	Reporters []Ref     `json:"reporters,omitempty"`
-	Status    string    `json:"status"`
-	Changes   int       `json:"changes"`
-	Basis     Basis     `json:"basis"`
+	Agreement Ref `json:"agreement"`
+	vocab.AgreementView
+	Parties   []Ref `json:"parties"`
+	Proposal  Ref   `json:"proposal,omitzero"`
+	Monitors  []Ref `json:"monitors,omitempty"`
+	Reporters []Ref `json:"reporters,omitempty"`
+	Basis     Basis `json:"basis"`
+}
+
+// InForceOn says whether the agreement was in force on any part of the
+// day beginning at start.
+func (ag AgreementRow) InForceOn(start time.Time) bool {
+	return ag.Status == "in-force" && start.Add(24*time.Hour).After(ag.Start) && (ag.Ends.IsZero() || start.Before(ag.Ends))
 }
 
 // Counts is a number of incidents by some key (a status, a category).
@@ -109,9 +110,22 @@ func (a *Asker) Compliance(ctx context.Context, c Clock, agreement string, from,
 		return Compliance{}, err
 	}
 	out := Compliance{Clock: c, Agreement: ag, From: dayString(first), To: dayString(last), Days: []ComplianceDay{}, Parties: []PartyCompliance{}}
+	counts, err := w.counts(ag, first, last)
+	if err != nil {
+		return Compliance{}, err
+	}
+	out.fill(w, ag, first, last, counts)
+	return out, firstErr(w.err)
+}
+
+// counts reads the agreement's incident counts from day first through
+// last: from the store's tallies now, or, under a clock, from the incidents
+// as the record had them.
+func (w *answer) counts(ag AgreementRow, first, last int64) ([]counted, error) {
 	var counts []counted
-	if c.AsOf.IsZero() && c.KnownAt == 0 {
-		err = a.st.Tallies(ctx, store.TallyQuery{Kind: vocab.FactTally, Subjects: ag.Agreement.Key + "|", FromDay: first, ToDay: last}, func(t store.Tally) error {
+	var err error
+	if w.clock.AsOf.IsZero() && w.clock.KnownAt == 0 {
+		err = w.a.st.Tallies(w.ctx, store.TallyQuery{Kind: vocab.FactTally, Subjects: ag.Agreement.Key + "|", FromDay: first, ToDay: last}, func(t store.Tally) error {
 			_, party, cat := vocab.SplitTallyKey(t.Subject)
 			counts = append(counts, counted{t.Day, party, cat, t.Tag, int(t.N)})
 			return nil
@@ -125,11 +139,7 @@ func (a *Asker) Compliance(ctx context.Context, c Clock, agreement string, from,
 			return nil
 		})
 	}
-	if err = firstErr(err, w.err); err != nil {
-		return Compliance{}, err
-	}
-	out.fill(w, ag, first, last, counts)
-	return out, firstErr(w.err)
+	return counts, firstErr(err, w.err)
 }
 
 // fill adds the counts up by day and party.
@@ -247,9 +257,8 @@ func (w *answer) agreement(ref string) (AgreementRow, error) {
 	}
 	var rows []AgreementRow
 	err := facts(w, store.FactQuery{Kind: vocab.FactAgreement, Subject: key, Latest: true, Limit: 2}, func(f store.Fact, v *vocab.AgreementView) error {
-		rows = append(rows, AgreementRow{Agreement: w.ref(f.Subject), Parties: w.refs(v.Parties), Proposal: w.ref(v.Proposal),
-			Start: v.Start, Days: v.Days, Ends: v.Ends, Scope: v.Scope, Region: v.Region, Monitors: w.refs(v.Monitors),
-			Reporters: w.refs(v.Reporters), Status: v.Status, Changes: v.Changes, Basis: w.basis(f.Index)})
+		rows = append(rows, AgreementRow{Agreement: w.ref(f.Subject), AgreementView: *v, Parties: w.refs(v.Parties), Proposal: w.ref(v.Proposal),
+			Monitors: w.refs(v.Monitors), Reporters: w.refs(v.Reporters), Basis: w.basis(f.Index)})
 		return nil
 	})
 	if err = firstErr(err, w.err); err != nil {
@@ -278,14 +287,10 @@ func period(ag AgreementRow, from, to time.Time, c Clock) (int64, int64, error) 
 	case !to.IsZero():
 		last = store.DayOf(to)
 	case !ag.Ends.IsZero():
-		last = store.DayOf(ag.Ends.Add(-time.Nanosecond))
-		if !c.AsOf.IsZero() {
-			last = min(last, store.DayOf(c.AsOf))
-		}
-	case !c.AsOf.IsZero():
-		last = store.DayOf(c.AsOf)
+		// Days yet to come have no violations to count.
+		last = min(store.DayOf(ag.Ends.Add(-time.Nanosecond)), store.DayOf(cmp.Or(c.AsOf, time.Now())))
 	default:
-		last = store.DayOf(time.Now())
+		last = store.DayOf(cmp.Or(c.AsOf, time.Now()))
 	}
 	if last < first {
 		return 0, 0, problem.New(problem.Invalid, "to", "%s is before %s: the period would be empty", dayString(last), dayString(first))
@@ -322,9 +327,9 @@ func (w *answer) incidents(f IncidentFilter, fn func(store.Fact, *vocab.Incident
 	}
 	q.KnownAt = w.clock.KnownAt
 	n := 0
-	return w.a.st.Facts(w.ctx, q, func(fa store.Fact) error {
+	err := w.a.st.Facts(w.ctx, q, func(fa store.Fact) error {
 		if f.Limit > 0 && n == f.Limit {
-			return nil
+			return errStop
 		}
 		v := new(vocab.IncidentView)
 		if err := json.Unmarshal(fa.Data, v); err != nil {
@@ -339,6 +344,10 @@ func (w *answer) incidents(f IncidentFilter, fn func(store.Fact, *vocab.Incident
 		n++
 		return fn(fa, v)
 	})
+	if err == errStop {
+		return nil
+	}
+	return err
 }
 
 // IncidentRow is an incident as answers list it.
@@ -348,6 +357,14 @@ type IncidentRow struct {
 	Against Ref `json:"against"`
 	// Basis is the entry that last changed it: the report, or a review.
 	Basis Basis `json:"basis"`
+}
+
+// incidentRow is an incident as answers list it, placed against the
+// agreement as it stands now (amended or extended since the report).
+func (w *answer) incidentRow(ag AgreementRow, f store.Fact, v *vocab.IncidentView) IncidentRow {
+	r := IncidentRow{Incident: w.ref(f.Object), IncidentView: *v, Against: w.ref(v.Against), Basis: w.basis(f.Index)}
+	r.Outside = !ag.Covers(v.Time)
+	return r
 }
 
 // Incidents answers `ask incidents`: the incidents f selects.
@@ -385,7 +402,7 @@ func (a *Asker) Incidents(ctx context.Context, c Clock, f IncidentFilter) (Incid
 			out.More = true
 			return nil
 		}
-		out.Incidents = append(out.Incidents, IncidentRow{Incident: w.ref(fa.Object), IncidentView: *v, Against: w.ref(v.Against), Basis: w.basis(fa.Index)})
+		out.Incidents = append(out.Incidents, w.incidentRow(ag, fa, v))
 		return nil
 	})
 	return out, firstErr(err, w.err)

@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,6 +138,20 @@ func TestMonitoringRules(t *testing.T) {
 	if len(inc.Incidents) != 1 || !inc.Incidents[0].Outside {
 		t.Errorf("an incident before the agreement began: %+v, want it flagged outside", inc.Incidents)
 	}
+	// A second key held by team North, and a review of the seed's.
+	if _, _, err := r.NewKey(t.Context(), "north-2", "Ceasefire Monitoring Mission, team North"); err != nil {
+		t.Fatal(err)
+	}
+	seedReview, err := r.Ask.Answer(t.Context(), state.Query{Question: "timeline", Params: map[string]string{"from": "2025-03-22"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reviewEntry int64 = -1
+	for _, l := range seedReview.(state.Timeline).Lines {
+		if l.Type == "review" && reviewEntry < 0 {
+			reviewEntry = l.Basis.Index
+		}
+	}
 
 	cases := []struct {
 		name, as, typ, body string
@@ -166,8 +181,14 @@ func TestMonitoringRules(t *testing.T) {
 			problem.Invalid, []string{"itself"}},
 		{"duplicate of a duplicate", "monitor-south", "duplicate", `{"incident":"t1.1","same_as":"mission-0322.1","reason":"x"}`,
 			problem.Invalid, []string{"is itself a duplicate of incident/ua-0322.1"}},
-		{"final status", "monitor-south", "review", `{"incident":"mission-0322.1","status":"under-review","reasoning":"x"}`,
-			problem.Invalid, []string{"nothing: it is final"}},
+		{"a duplicate is only reopened", "monitor-south", "review", `{"incident":"mission-0322.1","status":"verified","reasoning":"x"}`,
+			problem.Invalid, []string{"from duplicate a review may only set under-review"}},
+		{"another key of the same holder", "north-2", "review", `{"incident":"t1.1","status":"under-review","reasoning":"x"}`,
+			problem.Forbidden, []string{"held by Ceasefire Monitoring Mission, team North", "may not review it"}},
+		{"a duplicate of one's own report", "north-2", "duplicate", `{"incident":"t1.1","same_as":"ua-0320.2","reason":"x"}`,
+			problem.Forbidden, []string{"may not review it"}},
+		{"retracting a review", "monitor-south", "retraction", `{"entry":` + strconv.FormatInt(reviewEntry, 10) + `,"reason":"x"}`,
+			problem.Invalid, []string{"is a review; review the incident again instead of retracting it"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -191,8 +212,8 @@ func TestMonitoringRules(t *testing.T) {
 		})
 	}
 
-	// The workflow: reviewed, verified, counted; the review retracted, and
-	// the count goes back.
+	// The workflow: reviewed, verified, counted; reopened, and the count
+	// goes back.
 	verified := tally(t, r, vocab.Verified)
 	if err := appendAs(t, r, "monitor-south", "review", `{"incident":"t1.1","status":"under-review","reasoning":"two patrols"}`, nil); err != nil {
 		t.Fatal(err)
@@ -203,12 +224,11 @@ func TestMonitoringRules(t *testing.T) {
 	if got := tally(t, r, vocab.Verified); got != verified+1 {
 		t.Errorf("verified after a verification: %d, want %d", got, verified+1)
 	}
-	last := r.Log.Size() - 1
-	if err := appendAs(t, r, "monitor-south", "retraction", `{"entry":`+strconv.FormatInt(last, 10)+`,"reason":"wrong incident"}`, nil); err != nil {
+	if err := appendAs(t, r, "monitor-south", "review", `{"incident":"t1.1","status":"under-review","reasoning":"wrong incident: the craters are older"}`, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := tally(t, r, vocab.Verified); got != verified {
-		t.Errorf("verified after the verification was retracted: %d, want %d", got, verified)
+		t.Errorf("verified after the verification was reopened: %d, want %d", got, verified)
 	}
 	e, err := r.Ask.Entity(t.Context(), "incident/t1.1")
 	if err != nil {
@@ -216,9 +236,9 @@ func TestMonitoringRules(t *testing.T) {
 	}
 	var v vocab.IncidentView
 	if err := vocab.ViewOf(e, &v); err != nil || v.Status != vocab.UnderReview {
-		t.Errorf("incident t1.1 after the retraction: %s (%v), want under-review", v.Status, err)
+		t.Errorf("incident t1.1 after it was reopened: %s (%v), want under-review", v.Status, err)
 	}
-	// A duplicate is counted once.
+	// A duplicate is counted once; reopened, it counts on its own again.
 	all := tally(t, r, vocab.Reported)
 	if err := appendAs(t, r, "monitor-south", "duplicate", `{"incident":"t1.2","same_as":"ua-0320.2","reason":"same strike"}`, nil); err != nil {
 		t.Fatal(err)
@@ -226,4 +246,48 @@ func TestMonitoringRules(t *testing.T) {
 	if got := tally(t, r, vocab.Reported); got != all-1 || tally(t, r, vocab.Duplicate) != 2 {
 		t.Errorf("after marking a duplicate: %d reported (want %d), %d duplicates (want 2)", got, all-1, tally(t, r, vocab.Duplicate))
 	}
+	under := tally(t, r, vocab.UnderReview)
+	if err := appendAs(t, r, "monitor-south", "review", `{"incident":"t1.2","status":"under-review","reasoning":"not the same strike after all"}`, nil); err != nil {
+		t.Fatal(err)
+	}
+	if tally(t, r, vocab.Duplicate) != 1 || tally(t, r, vocab.UnderReview) != under+1 {
+		t.Errorf("after reopening a duplicate: %d duplicates (want 1), %d under review (want %d)", tally(t, r, vocab.Duplicate), tally(t, r, vocab.UnderReview), under+1)
+	}
+
+	// Corrections of the report: before review anything may change; after,
+	// not what it is counted under or when it happened.
+	reportEntry := inc.Incidents[0].Basis.Index
+	corrected := `{"id":"t1","agreement":"ceasefire-2025-03","reported_by":"ukraine","incidents":[` +
+		`{"time":"2025-03-25T10:00:00Z","place":"Toretsk","lat":48.4,"lon":37.8,"categories":["shelling"],"against":"russia","notes":"six impacts"},` +
+		`{"time":"2025-03-10","place":"Kherson city","lat":46.6,"lon":32.6,"categories":["drone-strike"],"against":"russia"}]}`
+	if err := appendAs(t, r, "monitor-north", "report", corrected, &reportEntry); err != nil {
+		t.Fatalf("a correction of a reviewed report that changes notes and a place: %v", err)
+	}
+	if err := vocab.ViewOf(mustEntity(t, r, "incident/t1.1"), &v); err != nil || v.Status != vocab.UnderReview || v.Notes != "six impacts" {
+		t.Errorf("incident t1.1 after the correction: %s, notes %q (%v); want under-review, \"six impacts\"", v.Status, v.Notes, err)
+	}
+	correction := r.Log.Size() - 1
+	moved := strings.Replace(corrected, "2025-03-25T10:00:00Z", "2025-03-24T10:00:00Z", 1)
+	err = appendAs(t, r, "monitor-north", "report", moved, &correction)
+	if problem.KindOf(err) != problem.Invalid || !strings.Contains(fmt.Sprint(err), `"incidents/0/time"`) {
+		t.Errorf("a correction moving a reviewed incident's time: %v, want a refusal at incidents/0/time", err)
+	}
+
+	// Folded live or rebuilt, the same state.
+	before := dump(t, r.Store())
+	if err := r.Rebuild(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if after := dump(t, r.Store()); after != before {
+		t.Errorf("rebuilt state differs:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+func mustEntity(t *testing.T, r *record.Record, key string) vocab.Entity {
+	t.Helper()
+	e, err := r.Ask.Entity(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

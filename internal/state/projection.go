@@ -179,6 +179,9 @@ func (p *Projection) foldBody(f *vocab.Fold, body entry.Body) error {
 	case vocab.Folder:
 		return b.Fold(f)
 	case *tlog.KeyRegisterBody:
+		if err := vocab.DeclareKey(f, b.ID(), b.Holder); err != nil {
+			return err
+		}
 		f.Story("key %s registered (%s)", b.ID(), b.Holder)
 	case *tlog.KeyRevokeBody:
 		f.Story("key %s revoked: %s", b.Key, b.Reason)
@@ -359,8 +362,12 @@ func (d *directory) Declare(e vocab.Entity) {
 	key := e.Key()
 	prev, had := d.entities[key]
 	d.entities[key] = e
+	// An entry that declares several entities (a report and its
+	// incidents) is known by the first it declares.
 	_, hadDecl := d.declared[e.Declared]
-	d.declared[e.Declared] = key
+	if !hadDecl {
+		d.declared[e.Declared] = key
+	}
 	var added []string
 	for _, n := range e.Names {
 		l := strings.ToLower(n)

@@ -60,9 +60,13 @@ type Query struct {
 	Limit  int
 }
 
-// Flag names a parameter the way the asker wrote it ("--from" on the CLI,
-// "from" over HTTP).
+// Flag names a parameter the way the asker wrote it: the query's names
+// are the API's ("from", "as_of"); the CLI spells them CLIFlag's way. Nil
+// keeps the API's names.
 type Flag func(name string) string
+
+// CLIFlag spells a parameter as a flag of `parley ask`: "--as-of".
+func CLIFlag(name string) string { return "--" + strings.ReplaceAll(name, "_", "-") }
 
 // Answer checks the query and answers it. Refusals are problems placed at the
 // parameter (named by flag) that was wrong.
@@ -179,17 +183,9 @@ func rows(v any) int {
 
 // answer answers a checked question.
 func (a *Asker) answer(ctx context.Context, qu Question, q Query, flag Flag) (any, error) {
-	var c Clock
-	var err error
-	if q.AsOf != "" {
-		if c.AsOf, err = EndOf(q.AsOf); err != nil {
-			return nil, problem.New(problem.Invalid, flag("as-of"), "%v", err)
-		}
-	}
-	if q.KnownAt != "" {
-		if c.KnownAt, err = a.knownAt(ctx, q.KnownAt, flag("known-at")); err != nil {
-			return nil, err
-		}
+	c, err := a.clock(ctx, q.AsOf, q.KnownAt, flag)
+	if err != nil {
+		return nil, err
 	}
 	p := q.Params
 	if q.Limit == 0 && defaultLimited[qu.Name] && q.Arg == "" {
@@ -197,6 +193,12 @@ func (a *Asker) answer(ctx context.Context, qu Question, q Query, flag Flag) (an
 		// a list question answers the DefaultLimit changed last unless
 		// asked for more.
 		q.Limit = DefaultLimit
+	}
+	var from, to time.Time
+	if qu.Name == "timeline" || qu.Name == "compliance" || qu.Name == "incidents" {
+		if from, to, err = timeRange(p, flag); err != nil {
+			return nil, err
+		}
 	}
 	switch qu.Name {
 	case "positions":
@@ -208,91 +210,92 @@ func (a *Asker) answer(ctx context.Context, qu Question, q Query, flag Flag) (an
 	case "roster":
 		return a.roster(ctx, c, q.Arg, q.Limit)
 	case "statements":
-		var cs []string
-		if p["confidence"] != "" {
-			for _, x := range strings.Split(p["confidence"], ",") {
-				x = strings.TrimSpace(x)
-				if !slices.Contains(vocab.Confidences, x) {
-					return nil, problem.New(problem.Invalid, flag("confidence"), "%q: one of %s", x, strings.Join(vocab.Confidences, ", "))
-				}
-				cs = append(cs, x)
-			}
+		cs, err := listParam(p, flag, "confidence", vocab.Confidences)
+		if err != nil {
+			return nil, err
 		}
 		return a.Statements(ctx, c, StatementFilter{By: p["by"], About: p["about"], Confidence: cs, Limit: q.Limit})
 	case "tracks":
 		return a.tracks(ctx, c, q.Limit)
 	case "timeline":
-		var start time.Time
-		if p["from"] != "" {
-			if start, err = ParseTime(p["from"]); err != nil {
-				return nil, problem.New(problem.Invalid, flag("from"), "%v", err)
-			}
+		if !to.IsZero() && (c.AsOf.IsZero() || to.Before(c.AsOf)) {
+			c.AsOf = to
 		}
-		if p["to"] != "" {
-			end, err := EndOf(p["to"])
-			if err != nil {
-				return nil, problem.New(problem.Invalid, flag("to"), "%v", err)
-			}
-			if c.AsOf.IsZero() || end.Before(c.AsOf) {
-				c.AsOf = end
-			}
-		}
-		return a.Timeline(ctx, c, start, q.Limit)
+		return a.Timeline(ctx, c, from, q.Limit)
 	case "compliance":
-		from, to, err := dayRange(p, flag)
+		v, err := a.Compliance(ctx, c, p["agreement"], from, to)
+		return v, problem.Rename(err, flag)
+	case "incidents":
+		f := IncidentFilter{Agreement: p["agreement"], Party: p["party"], Limit: q.Limit, From: from}
+		if !to.IsZero() {
+			f.To = to.Add(time.Nanosecond)
+		}
+		cat, err := listParam(p, flag, "category", vocab.CategoryIDs)
 		if err != nil {
 			return nil, err
 		}
-		v, err := a.Compliance(ctx, c, p["agreement"], from, to)
-		return v, flagged(err, flag)
-	case "incidents":
-		f := IncidentFilter{Agreement: p["agreement"], Party: p["party"], Limit: q.Limit}
-		if p["from"] != "" {
-			if f.From, err = ParseTime(p["from"]); err != nil {
-				return nil, problem.New(problem.Invalid, flag("from"), "%v", err)
-			}
+		if len(cat) > 0 {
+			f.Category = cat[0]
 		}
-		if p["to"] != "" {
-			end, err := EndOf(p["to"])
-			if err != nil {
-				return nil, problem.New(problem.Invalid, flag("to"), "%v", err)
-			}
-			f.To = end.Add(time.Nanosecond)
-		}
-		if f.Category = p["category"]; f.Category != "" {
-			if _, ok := vocab.CategoryOf(f.Category); !ok {
-				return nil, problem.New(problem.Invalid, flag("category"), "%q: one of %s", f.Category, strings.Join(vocab.CategoryIDs, ", "))
-			}
-		}
-		if p["status"] != "" {
-			for _, x := range strings.Split(p["status"], ",") {
-				x = strings.TrimSpace(x)
-				if !slices.Contains(vocab.IncidentStatuses, x) {
-					return nil, problem.New(problem.Invalid, flag("status"), "%q: one of %s", x, strings.Join(vocab.IncidentStatuses, ", "))
-				}
-				f.Status = append(f.Status, x)
-			}
+		if f.Status, err = listParam(p, flag, "status", vocab.IncidentStatuses); err != nil {
+			return nil, err
 		}
 		v, err := a.Incidents(ctx, c, f)
-		return v, flagged(err, flag)
+		return v, problem.Rename(err, flag)
 	}
 	return nil, fmt.Errorf("question %s has no answer", qu.Name)
 }
 
-// dayRange reads the from and to days of a compliance question.
-func dayRange(p map[string]string, flag Flag) (from, to time.Time, err error) {
-	for _, x := range []struct {
-		name string
-		t    *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		if p[x.name] == "" {
-			continue
+// clock reads the two clocks as asked: as_of, a time or a date (its end);
+// known_at, a time, a date or a log size "#N".
+func (a *Asker) clock(ctx context.Context, asOf, knownAt string, flag Flag) (Clock, error) {
+	var c Clock
+	var err error
+	if asOf != "" {
+		if c.AsOf, err = EndOf(asOf); err != nil {
+			return Clock{}, problem.New(problem.Invalid, flag("as_of"), "%v", err)
 		}
-		if *x.t, err = ParseTime(p[x.name]); err != nil {
-			return time.Time{}, time.Time{}, problem.New(problem.Invalid, flag(x.name), "%v", err)
+	}
+	if knownAt != "" {
+		if c.KnownAt, err = a.knownAt(ctx, knownAt, flag("known_at")); err != nil {
+			return Clock{}, err
+		}
+	}
+	return c, nil
+}
+
+// timeRange reads the from and to parameters of the questions that take
+// times (timeline, compliance, incidents; routes' are actors): from is a
+// time or a date (its start), to a time or a date (its end).
+func timeRange(p map[string]string, flag Flag) (from, to time.Time, err error) {
+	if p["from"] != "" {
+		if from, err = ParseTime(p["from"]); err != nil {
+			return time.Time{}, time.Time{}, problem.New(problem.Invalid, flag("from"), "%v", err)
+		}
+	}
+	if p["to"] != "" {
+		if to, err = EndOf(p["to"]); err != nil {
+			return time.Time{}, time.Time{}, problem.New(problem.Invalid, flag("to"), "%v", err)
 		}
 	}
 	return from, to, nil
+}
+
+// listParam reads a comma-separated parameter whose values must be among
+// allowed.
+func listParam(p map[string]string, flag Flag, name string, allowed []string) ([]string, error) {
+	if p[name] == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, x := range strings.Split(p[name], ",") {
+		x = strings.TrimSpace(x)
+		if !slices.Contains(allowed, x) {
+			return nil, problem.New(problem.Invalid, flag(name), "%q: one of %s", x, strings.Join(allowed, ", "))
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
 
 // knownAt reads a recording clock: "#N" (a log size) or a time.

@@ -92,7 +92,7 @@ func (b *AgreementBody) Validate() error {
 			return err
 		}
 	}
-	if b.Region == "" && len(b.Scope) > 0 && slices.Contains(b.Scope, "region") {
+	if b.Region == "" && slices.Contains(b.Scope, "region") {
 		return invalid("%q includes \"region\", so \"region\" is required: the region it covers", "scope")
 	}
 	if b.Parties != nil && len(b.Parties) < 2 {
@@ -141,7 +141,7 @@ func (b *AgreementBody) Fold(f *Fold) error {
 		v.Start, _ = ParseTime(b.Start)
 		what = append(what, "from "+v.Start.Format(time.DateOnly))
 	}
-	if b.Days > 0 || (!exists && b.Days == 0) {
+	if b.Days > 0 {
 		v.Days = b.Days
 	}
 	if b.ExtendDays > 0 {
@@ -178,8 +178,7 @@ func (b *AgreementBody) Fold(f *Fold) error {
 		v.Status = b.Status
 		what = append(what, b.Status)
 	}
-	name := b.Name
-	e, _, err := f.Declare(Agreement, b.ID, name, nil, v)
+	e, _, err := f.Declare(Agreement, b.ID, b.Name, nil, v)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ const (
 	Agreement = "agreement"
 	Report    = "report"
 	Incident  = "incident"
+	// Key is the kind of a signing key's entity: who holds it. Entries
+	// do not refer to keys by name, so it is not among Kinds.
+	Key = "key"
 )
 
 // Kinds lists every kind of entity.
@@ -320,11 +323,11 @@ func (f *Fold) Declare(kind, id, name string, aliases []string, view any) (Entit
 	key := kind + "/" + id
 	old, exists := f.Dir.Entity(key)
 	if c := f.Entry.Corrects; c != nil {
-		if prev, ok := f.Dir.Declared(*c); ok && prev.Key() != key {
+		if prev, ok := f.Dir.Declared(*c); ok && prev.Kind == kind && prev.Key() != key {
 			// A correction re-states the entity it corrects; it cannot move
-			// the facts to another one.
-			_, typ := prev.Kind, prev.Key()
-			return Entity{}, Entity{}, problem.New(problem.Invalid, "", "corrects entry %d, which declared %s; a correction keeps the id (\"id\": %q)", *c, typ, prev.ID)
+			// the facts to another one. (The other entities an entry
+			// declares, a report's incidents, follow from that one's id.)
+			return Entity{}, Entity{}, problem.New(problem.Invalid, "", "corrects entry %d, which declared %s; a correction keeps the id (\"id\": %q)", *c, prev.Key(), prev.ID)
 		}
 	}
 	e := old

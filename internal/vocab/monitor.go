@@ -86,7 +86,8 @@ func CategoryOf(id string) (Category, bool) {
 
 // The statuses of an incident in the verification workflow: reported, then
 // under review, then verified, unverified, disputed or rejected (and under
-// review again if reopened); or a duplicate of another incident.
+// review again if reopened); or a duplicate of another incident (and under
+// review again if it was not one after all).
 const (
 	Reported    = "reported"
 	UnderReview = "under-review"
@@ -111,7 +112,7 @@ var NextStatuses = map[string][]string{
 	Unverified:  {UnderReview},
 	Disputed:    {UnderReview},
 	Rejected:    {UnderReview},
-	Duplicate:   {},
+	Duplicate:   {UnderReview},
 }
 
 // Precisions say how exactly an incident's coordinates place it, as ACLED's
@@ -168,4 +169,32 @@ func SplitTallyKey(k string) (agreement, party, category string) {
 	agreement, rest, _ := strings.Cut(k, "|")
 	party, category, _ = strings.Cut(rest, "|")
 	return agreement, party, category
+}
+
+// An EvidenceRef is a file an entry names as evidence, and where in the
+// body it names it.
+type EvidenceRef struct {
+	Where string
+	Evidence
+}
+
+// EvidenceNamed lists the files a body names as evidence: a report's (its
+// own and each incident's) and a review's.
+func EvidenceNamed(b any) []EvidenceRef {
+	var out []EvidenceRef
+	add := func(where string, ev []Evidence) {
+		for i, e := range ev {
+			out = append(out, EvidenceRef{fmt.Sprintf("%s/%d/sha256", where, i), e})
+		}
+	}
+	switch b := b.(type) {
+	case *ReportBody:
+		add("evidence", b.Evidence)
+		for i, in := range b.Incidents {
+			add(fmt.Sprintf("incidents/%d/evidence", i), in.Evidence)
+		}
+	case *ReviewBody:
+		add("evidence", b.Evidence)
+	}
+	return out
 }

@@ -149,9 +149,12 @@ func (in *ReportedIncident) validate(at string) error {
 			return invalid("%q names %q twice", at+"categories", c)
 		}
 	}
-	for field, n := range map[string]int{"count": in.Count, "fatalities": in.Fatalities, "injured": in.Injured} {
-		if n < 0 {
-			return invalid("%q is %d; a count is not negative", at+field, n)
+	for _, c := range []struct {
+		field string
+		n     int
+	}{{"count", in.Count}, {"fatalities", in.Fatalities}, {"injured", in.Injured}} {
+		if c.n < 0 {
+			return invalid("%q is %d; a count is not negative", at+c.field, c.n)
 		}
 	}
 	return checkEvidence(at+"evidence", in.Evidence)
@@ -165,10 +168,11 @@ func IncidentID(report string, n int) string { return fmt.Sprintf("%s.%d", repor
 // status.
 func (b *ReportBody) Fold(f *Fold) error {
 	rkey := Report + "/" + b.ID
-	if _, exists := f.Dir.Entity(rkey); exists && f.Entry.Corrects == nil {
+	old, exists := f.Dir.Entity(rkey)
+	if exists && f.Entry.Corrects == nil {
 		return invalid("report %q is already on the record: correct it (\"corrects\") rather than report it again", b.ID)
 	}
-	if old, ok := f.Dir.Entity(rkey); ok {
+	if exists {
 		var ov struct {
 			Incidents []string `json:"incidents"`
 		}
@@ -187,60 +191,22 @@ func (b *ReportBody) Fold(f *Fold) error {
 	if err := ViewOf(ag, &av); err != nil {
 		return err
 	}
-	by := ""
+	var by Entity
 	if b.ReportedBy != "" {
-		r, err := f.Resolve("reported_by", b.ReportedBy, Actor, Party)
-		if err != nil {
+		if by, err = f.Resolve("reported_by", b.ReportedBy, Actor, Party); err != nil {
 			return err
 		}
-		by = r.Key()
 	}
-	if len(av.Reporters) > 0 && !slices.Contains(av.Reporters, by) {
-		if by == "" {
+	if len(av.Reporters) > 0 && !slices.Contains(av.Reporters, by.Key()) {
+		if by.ID == "" {
 			return invalid("%q is required: %s names who may report (%s)", "reported_by", ag.Label(), strings.Join(av.Reporters, ", "))
 		}
-		return invalid("%q is %s, who may not report under %s: its reporters are %s", "reported_by", by, ag.Label(), strings.Join(av.Reporters, ", "))
+		return invalid("%q is %s, who may not report under %s: its reporters are %s", "reported_by", by.Key(), ag.Label(), strings.Join(av.Reporters, ", "))
 	}
-	var ids []string
-	outside := 0
-	for i, in := range b.Incidents {
-		at := fmt.Sprintf("incidents/%d/", i)
-		v := IncidentView{Report: rkey, Agreement: ag.Key(), Place: in.Place, Area: firstOf(in.Area, in.Place),
-			Lat: *in.Lat, Lon: *in.Lon, Precision: firstOf(in.Precision, "near"), Categories: in.Categories,
-			Weapons: in.Weapons, Count: max(in.Count, 1), Fatalities: in.Fatalities, Injured: in.Injured,
-			Against: Unattributed, ReportedBy: by, Source: b.Source, Notes: in.Notes,
-			Evidence: append(slices.Clone(b.Evidence), in.Evidence...), Author: f.Entry.Author, Status: Reported}
-		v.Time, _ = ParseTime(in.Time)
-		if in.Against != "" {
-			p, err := f.Resolve(at+"against", in.Against, Party)
-			if err != nil {
-				return err
-			}
-			if len(av.Parties) > 0 && !slices.Contains(av.Parties, p.Key()) {
-				return invalid("%q is %s, which is not a party to %s (%s)", at+"against", p.Label(), ag.Label(), strings.Join(av.Parties, ", "))
-			}
-			v.Against = p.Key()
-		}
-		v.Outside = !av.Covers(v.Time)
-		if v.Outside {
-			outside++
-		}
-		id := IncidentID(b.ID, i+1)
-		if old, ok := f.Dir.Entity(Incident + "/" + id); ok {
-			// A corrected report keeps where review has taken its incidents.
-			var ov IncidentView
-			if err := ViewOf(old, &ov); err != nil {
-				return err
-			}
-			v.Status, v.SameAs, v.Reviews = ov.Status, ov.SameAs, ov.Reviews
-			if ov.Reviews > 0 && (ov.Against != v.Against || ov.Agreement != v.Agreement || !slices.Equal(ov.Categories, v.Categories)) {
-				return invalid("%q: incident %s has been reviewed, so a correction cannot change its agreement, party or categories; review it as rejected and report it again", at+"categories", id)
-			}
-		}
-		if err := declareIncident(f, id, v); err != nil {
-			return err
-		}
-		ids = append(ids, Incident+"/"+id)
+	// The report first: the entry is known by it ("#N", corrections).
+	ids := make([]string, len(b.Incidents))
+	for i := range b.Incidents {
+		ids[i] = Incident + "/" + IncidentID(b.ID, i+1)
 	}
 	e, _, err := f.Declare(Report, b.ID, "report "+b.ID, nil, struct {
 		Agreement string   `json:"agreement"`
@@ -252,11 +218,85 @@ func (b *ReportBody) Fold(f *Fold) error {
 	if err := f.Commit(e); err != nil {
 		return err
 	}
+	outside := 0
+	for i, in := range b.Incidents {
+		at := fmt.Sprintf("incidents/%d/", i)
+		v := IncidentView{Report: rkey, Agreement: ag.Key(), Place: in.Place, Area: firstOf(in.Area, in.Place),
+			Lat: *in.Lat, Lon: *in.Lon, Precision: firstOf(in.Precision, "near"), Categories: in.Categories,
+			Weapons: in.Weapons, Count: max(in.Count, 1), Fatalities: in.Fatalities, Injured: in.Injured,
+			Against: Unattributed, Source: b.Source, Notes: in.Notes,
+			Evidence: append(slices.Clone(b.Evidence), in.Evidence...), Author: f.Entry.Author, Status: Reported}
+		if by.ID != "" {
+			v.ReportedBy = by.Key()
+		}
+		v.Time, _ = ParseTime(in.Time)
+		var against Entity
+		if in.Against != "" {
+			if against, err = f.Resolve(at+"against", in.Against, Party); err != nil {
+				return err
+			}
+			if len(av.Parties) > 0 && !slices.Contains(av.Parties, against.Key()) {
+				return invalid("%q is %s, which is not a party to %s (%s)", at+"against", against.Label(), ag.Label(), strings.Join(av.Parties, ", "))
+			}
+			v.Against = against.Key()
+		}
+		v.Outside = !av.Covers(v.Time)
+		if v.Outside {
+			outside++
+		}
+		id := IncidentID(b.ID, i+1)
+		if exists {
+			if err := keepReview(f, at, id, &v); err != nil {
+				return err
+			}
+		}
+		if err := declareIncident(f, id, v); err != nil {
+			return err
+		}
+		if v.Reviews == 0 {
+			if err := fightEvent(f, v, against, by); err != nil {
+				return err
+			}
+		}
+	}
 	note := ""
 	if outside > 0 {
 		note = fmt.Sprintf(" (%d outside the agreement's period)", outside)
 	}
 	f.Story("report %s under %s: %d incident(s)%s", b.ID, ag.Name, len(b.Incidents), note)
+	return nil
+}
+
+// keepReview carries, into the corrected incident v, where review has
+// taken it. Once reviewed, what it is counted under (agreement, party,
+// categories) and when it happened are settled: a correction may not move
+// them, since the reviews' facts stay where they were.
+func keepReview(f *Fold, at, id string, v *IncidentView) error {
+	old, ok := f.Dir.Entity(Incident + "/" + id)
+	if !ok {
+		return nil
+	}
+	var ov IncidentView
+	if err := ViewOf(old, &ov); err != nil {
+		return err
+	}
+	v.Status, v.SameAs, v.Reviews = ov.Status, ov.SameAs, ov.Reviews
+	if ov.Reviews == 0 {
+		return nil
+	}
+	for _, c := range []struct {
+		field   string
+		changed bool
+	}{
+		{"agreement", ov.Agreement != v.Agreement},
+		{at + "against", ov.Against != v.Against},
+		{at + "categories", !slices.Equal(ov.Categories, v.Categories)},
+		{at + "time", !ov.Time.Equal(v.Time)},
+	} {
+		if c.changed {
+			return invalid("%q: incident %s has been reviewed, so a correction cannot change its agreement, party, categories or time; review it as rejected and report it again", c.field, id)
+		}
+	}
 	return nil
 }
 
@@ -286,11 +326,16 @@ func incidentFacts(f *Fold, key string, v IncidentView) error {
 			return err
 		}
 	}
-	if v.Status != Reported || v.Reviews > 0 {
+	return nil
+}
+
+// fightEvent codes a reported incident as the alleged fighting: PLOVER
+// FIGHT, with CAMEO 196 (violate a ceasefire) when it falls in the
+// agreement's period. An incident alleged against nobody is not coded.
+func fightEvent(f *Fold, v IncidentView, against, by Entity) error {
+	if against.ID == "" {
 		return nil
 	}
-	// The report itself is the alleged fighting: PLOVER FIGHT, with CAMEO
-	// 196 (violate a ceasefire) when it falls in the agreement's period.
 	cat, _ := CategoryOf(v.Categories[0])
 	code := cat.CAMEO
 	if !v.Outside {
@@ -299,11 +344,6 @@ func incidentFacts(f *Fold, key string, v IncidentView) error {
 	var mode []string
 	if cat.Mode != "" {
 		mode = []string{cat.Mode}
-	}
-	against, _ := f.Dir.Entity(v.Against)
-	by, _ := f.Dir.Entity(v.ReportedBy)
-	if against.ID == "" {
-		return nil
 	}
 	return f.Event(Coding{Event: "FIGHT", Mode: mode, Context: []string{"military"}, CAMEO: code}, against, by,
 		fmt.Sprintf("%s at %s (%s)", cat.Label, v.Place, v.Time.Format(time.RFC3339)))

@@ -36,6 +36,15 @@ func (b *RetractionBody) Fold(f *Fold) error {
 	if e, ok := f.Dir.Declared(b.Entry); ok && e.Kind != Statement {
 		return invalid("entry %d declares %s, which other entries may name; correct it instead of retracting it", b.Entry, e.Label())
 	}
+	// A review moved an incident on, and later reviews start from where it
+	// left it: a mistaken one is answered by another review, on the record.
+	typ, _, err := f.Dir.EntryType(f.Ctx, b.Entry)
+	if err != nil {
+		return err
+	}
+	if typ == reviewType.Name || typ == duplicateType.Name {
+		return invalid("entry %d is a %s; review the incident again instead of retracting it", b.Entry, typ)
+	}
 	if err := f.void(b.Entry, "retracts", false); err != nil {
 		return err
 	}

@@ -56,8 +56,10 @@ func (b *ReviewBody) Fold(f *Fold) error {
 		return err
 	}
 	if next := NextStatuses[v.Status]; !slices.Contains(next, b.Status) {
-		return invalid("%q is %q, but incident %s is %s, and from %s a review may only set %s", "status", b.Status, e.ID, v.Status, v.Status, orNothing(next))
+		return invalid("%q is %q, but incident %s is %s, and from %s a review may only set %s", "status", b.Status, e.ID, v.Status, v.Status, strings.Join(next, ", "))
 	}
+	// Reopened, a duplicate stands on its own again.
+	v.SameAs = ""
 	return review(f, e, v, ReviewFact{From: v.Status, To: b.Status, Reasoning: b.Reasoning, Reviewer: f.Entry.Author, Evidence: b.Evidence})
 }
 
@@ -111,8 +113,9 @@ func (b *DuplicateBody) Fold(f *Fold) error {
 	return review(f, e, v, ReviewFact{From: v.Status, To: Duplicate, Reasoning: b.Reason, Reviewer: f.Entry.Author, SameAs: o.Key()})
 }
 
-// reviewed resolves the incident a review names, refusing a reviewer whose
-// key signed its report.
+// reviewed resolves the incident a review names, refusing a reviewer who
+// holds the key that signed its report, or any key of the same holder (an
+// account, on a server).
 func reviewed(f *Fold, field, ref string) (Entity, IncidentView, error) {
 	e, err := f.Resolve(field, ref, Incident)
 	if err != nil {
@@ -122,10 +125,36 @@ func reviewed(f *Fold, field, ref string) (Entity, IncidentView, error) {
 	if err := ViewOf(e, &v); err != nil {
 		return Entity{}, IncidentView{}, err
 	}
-	if field == "incident" && v.Author == f.Entry.Author {
-		return Entity{}, IncidentView{}, forbidden("%q: incident %s was reported with key %s, which may not review it: another monitor reviews it", field, e.ID, v.Author)
+	if field == "incident" && holder(f, v.Author) == holder(f, f.Entry.Author) {
+		return Entity{}, IncidentView{}, forbidden("%q: incident %s was reported with key %s, held by %s, who may not review it: another monitor reviews it",
+			field, e.ID, v.Author, holder(f, v.Author))
 	}
 	return e, v, nil
+}
+
+// KeyView is a signing key as the fold knows it: who holds it.
+type KeyView struct {
+	Holder string `json:"holder"`
+}
+
+// DeclareKey records a registered key and its holder, so that rules about
+// people (no one reviews their own report) see through their several keys.
+func DeclareKey(f *Fold, id, holder string) error {
+	e, _, err := f.Declare(Key, id, id, nil, KeyView{Holder: holder})
+	if err != nil {
+		return err
+	}
+	return f.Commit(e)
+}
+
+// holder is who holds the key author: the holder it was registered with,
+// or the key itself if the record does not say.
+func holder(f *Fold, author string) string {
+	var v KeyView
+	if e, ok := f.Dir.Entity(Key + "/" + author); ok && ViewOf(e, &v) == nil && v.Holder != "" {
+		return v.Holder
+	}
+	return author
 }
 
 // review records the step and the incident's new status.
@@ -151,11 +180,4 @@ func review(f *Fold, e Entity, v IncidentView, step ReviewFact) error {
 	}
 	f.Story("incident %s: %s → %s: %s", e.ID, step.From, what, step.Reasoning)
 	return nil
-}
-
-func orNothing(list []string) string {
-	if len(list) == 0 {
-		return "nothing: it is final"
-	}
-	return strings.Join(list, ", ")
 }

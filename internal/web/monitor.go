@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"parley/internal/geo"
@@ -25,14 +27,14 @@ import (
 
 // CeasefireView is an agreement's compliance over a period.
 type CeasefireView struct {
-	Agreement, From, To string // as typed, "" for the default
-	Compliance          state.Compliance
+	Agreement  string // as typed, "" for the only one
+	Compliance state.Compliance
 	// Chart is the violations-per-day chart, one series per party.
 	Chart template.HTML
 	// Days are the period's days, one count per party of Compliance.
 	Days []ComplianceRow
-	// Link is the query string of the page's own parameters and clock,
-	// carried to the daily reports and the map.
+	// Link is the query string of the agreement and the clock, carried to
+	// the daily reports and the map.
 	Link string
 }
 
@@ -49,8 +51,9 @@ type ComplianceRow struct {
 func (s *Site) Ceasefire(w http.ResponseWriter, r *http.Request) error {
 	c := clockOf(r)
 	q := r.URL.Query()
-	v := CeasefireView{Agreement: strings.TrimSpace(q.Get("agreement")), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
-	a, err := s.ask(r.Context(), c, state.Query{Question: "compliance", Params: map[string]string{"agreement": v.Agreement, "from": v.From, "to": v.To}})
+	v := CeasefireView{Agreement: strings.TrimSpace(q.Get("agreement"))}
+	a, err := s.ask(r.Context(), c, state.Query{Question: "compliance",
+		Params: map[string]string{"agreement": v.Agreement, "from": strings.TrimSpace(q.Get("from")), "to": strings.TrimSpace(q.Get("to"))}})
 	if err != nil {
 		return err
 	}
@@ -81,11 +84,7 @@ func (s *Site) Ceasefire(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Chart = template.HTML(chart.String())
-	link := clockValues(c)
-	if v.Agreement != "" {
-		link.Set("agreement", v.Agreement)
-	}
-	v.Link = link.Encode()
+	v.Link = agreementLink(c, v.Agreement)
 	return s.render(w, r, http.StatusOK, "ceasefire", Page{Title: "Ceasefire", Nav: "ceasefire", Clock: c, Body: v})
 }
 
@@ -123,27 +122,24 @@ func (s *Site) Daily(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("daily report date %q: %w", rep.Date, err)
 	}
-	at := func(path string, d time.Time) string {
-		l := clockValues(c)
-		if v.Agreement != "" {
-			l.Set("agreement", v.Agreement)
-		}
-		l.Set("date", d.Format(time.DateOnly))
-		return path + "?" + l.Encode()
-	}
-	v.Previous, v.Next = at("/ceasefire/daily", day.AddDate(0, 0, -1)), at("/ceasefire/daily", day.AddDate(0, 0, 1))
-	v.Map = at("/ceasefire/map", day)
-	link := clockValues(c)
-	if v.Agreement != "" {
-		link.Set("agreement", v.Agreement)
-	}
-	v.Link = link.Encode()
+	v.Link = agreementLink(c, v.Agreement)
+	v.Previous = dailyLink(day.AddDate(0, 0, -1).Format(time.DateOnly), v.Link)
+	v.Next = dailyLink(day.AddDate(0, 0, 1).Format(time.DateOnly), v.Link)
+	v.Map = dayLink("/ceasefire/map", rep.Date, v.Link)
 	c.Extra.Set("date", rep.Date)
 	return s.render(w, r, http.StatusOK, "daily", Page{Title: "Daily report " + rep.Date, Nav: "ceasefire", Clock: c, Body: v})
 }
 
-// underscored spells a parameter as the URL does.
-func underscored(n string) string { return strings.ReplaceAll(n, "-", "_") }
+// agreementLink is the query string of the agreement (as typed, "" for the
+// only one) and the clock, carried on the links between the monitoring
+// pages.
+func agreementLink(c ClockView, agreement string) string {
+	v := clockValues(c)
+	if agreement != "" {
+		v.Set("agreement", agreement)
+	}
+	return v.Encode()
+}
 
 // defaultDay is the day a page shows when none is asked for: the as-of
 // day, or today.
@@ -156,21 +152,16 @@ func defaultDay(c ClockView) string {
 
 // MapView is the map of incidents of a day or a span.
 type MapView struct {
-	Agreement, Date, From, To, Category string // as typed
-	Categories                          []vocab.Category
-	Incidents                           state.Incidents
-	// Map is the drawing; ByStatus counts its incidents by status, in the
-	// order of geo.Statuses, for the legend.
-	Map      template.HTML
-	ByStatus []StatusCount
+	Agreement, Date, Category string // as typed
+	Categories                []vocab.Category
+	Incidents                 state.Incidents
+	// Map is the drawing, with its legend.
+	Map template.HTML
 	// Duplicates counts the reports of incidents already drawn, left off.
 	Duplicates int
-}
-
-// StatusCount is one line of the map's legend.
-type StatusCount struct {
-	Status string
-	N      int
+	// Link is the query string of the agreement and the clock, carried to
+	// the daily report and the compliance.
+	Link string
 }
 
 // Map draws the incidents of a day (date), or of from..to (the agreement's
@@ -179,9 +170,8 @@ func (s *Site) Map(w http.ResponseWriter, r *http.Request) error {
 	c := clockOf(r)
 	q := r.URL.Query()
 	v := MapView{Agreement: strings.TrimSpace(q.Get("agreement")), Date: strings.TrimSpace(q.Get("date")),
-		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), Category: strings.TrimSpace(q.Get("category")),
-		Categories: vocab.Categories}
-	from, to := v.From, v.To
+		Category: strings.TrimSpace(q.Get("category")), Categories: vocab.Categories}
+	from, to := strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
 	if v.Date != "" {
 		if _, err := time.Parse(time.DateOnly, v.Date); err != nil {
 			return problem.New(problem.Invalid, "date", "%q is not a date: use 2025-03-22", v.Date)
@@ -195,20 +185,13 @@ func (s *Site) Map(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Incidents = a.(state.Incidents)
 	pts := make([]geo.Point, 0, len(v.Incidents.Incidents))
-	counts := map[string]int{}
 	for _, in := range v.Incidents.Incidents {
 		if in.Status == vocab.Duplicate {
 			v.Duplicates++
 			continue
 		}
-		counts[in.Status]++
 		pts = append(pts, geo.Point{Lat: in.Lat, Lon: in.Lon, Status: in.Status, Href: entityPath(in.Incident.Key),
 			Label: fmt.Sprintf("%s, %s: %s", in.Place, in.Time.UTC().Format("2006-01-02 15:04"), strings.Join(in.Categories, ", "))})
-	}
-	for _, st := range geo.Statuses {
-		if counts[st] > 0 {
-			v.ByStatus = append(v.ByStatus, StatusCount{st, counts[st]})
-		}
 	}
 	title := "Incidents"
 	switch {
@@ -222,6 +205,7 @@ func (s *Site) Map(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Map = template.HTML(buf.String())
+	v.Link = agreementLink(c, v.Agreement)
 	return s.render(w, r, http.StatusOK, "map", Page{Title: "Map", Nav: "ceasefire", Clock: c, Body: v})
 }
 
@@ -231,9 +215,9 @@ const maxMapPoints = 5000
 // RenderDaily writes r as a standalone HTML page, to print or to send: it
 // carries its own stylesheet and links back to nothing but entry numbers.
 func RenderDaily(w io.Writer, r state.DailyReport) error {
-	t, err := template.New("daily-standalone.html").Funcs(funcs).ParseFS(templateFS, "templates/_*.html", "templates/daily.html", "templates/daily-standalone.html")
+	t, err := standaloneDaily()
 	if err != nil {
-		return fmt.Errorf("web: parse the standalone daily report: %w", err)
+		return err
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "standalone", DailyView{Report: r, Standalone: true}); err != nil {
@@ -243,15 +227,47 @@ func RenderDaily(w io.Writer, r state.DailyReport) error {
 	return err
 }
 
+// standaloneDaily parses the standalone daily report's templates, once.
+// The page is a file, with no site to load a stylesheet from, so it
+// carries the monitoring pages' own (monitorCSS in the template).
+var standaloneDaily = sync.OnceValues(func() (*template.Template, error) {
+	css, err := fs.ReadFile(staticFS, "static/monitor.css")
+	if err != nil {
+		return nil, fmt.Errorf("web: read the daily report's stylesheet: %w", err)
+	}
+	sheet := template.CSS(css) // ours, embedded
+	t, err := template.New("daily-standalone.html").Funcs(funcs).
+		Funcs(template.FuncMap{"monitorCSS": func() template.CSS { return sheet }}).
+		ParseFS(templateFS, "templates/_*.html", "templates/daily.html", "templates/daily-standalone.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse the standalone daily report: %w", err)
+	}
+	return t, nil
+})
+
 // sortedKeys returns the keys of counts in order, for templates.
 func sortedKeys(counts state.Counts) []string {
 	return slices.Sorted(maps.Keys(counts))
 }
 
 // dailyLink is the daily report's address of a day, for templates.
-func dailyLink(date, query string) string {
-	if query == "" {
-		return "/ceasefire/daily?date=" + url.QueryEscape(date)
+func dailyLink(date, query string) string { return dayLink("/ceasefire/daily", date, query) }
+
+// dayLink is the address of the page at path showing a day, with the
+// query string query (such as agreementLink's) before the date.
+func dayLink(path, date, query string) string {
+	if query != "" {
+		query += "&"
 	}
-	return "/ceasefire/daily?" + query + "&date=" + url.QueryEscape(date)
+	return path + "?" + query + "date=" + url.QueryEscape(date)
+}
+
+// pageLink is the address of the page at path with the query string
+// query, for templates: html/template would escape a query string written
+// after a "?" in the template as one value.
+func pageLink(path, query string) string {
+	if query == "" {
+		return path
+	}
+	return path + "?" + query
 }

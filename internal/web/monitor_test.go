@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"net/http"
 	"regexp"
 	"strings"
@@ -49,7 +50,21 @@ func TestMonitorPages(t *testing.T) {
 		{"daily-clock", "/ceasefire/daily?date=2025-03-22&known_at=%2370", 200, []string{`known_at=%2370&amp;date=2025-03-21`}},
 		{"daily-bad-date", "/ceasefire/daily?date=soon", 400, []string{"date"}},
 		{"map", "/ceasefire/map?date=2025-03-22", 200, []string{`class="parley-map"`, `<g class="incidents">`, `id="map-category"`,
-			`type="date" value="2025-03-22"`, `id="map-legend"`, `swatch-`, `<option value="shelling">`}},
+			`type="date" value="2025-03-22"`, `<g class="legend"`, `<option value="shelling">`, `class="clock"`,
+			`href="/ceasefire/daily?date=2025-03-22"`, `href="/ceasefire" id="map-compliance"`}},
+		// The map keeps the agreement and the clock on its links and in
+		// its form, as the other monitoring pages do.
+		{"map-agreement-clock", "/ceasefire/map?date=2025-03-22&agreement=ceasefire-2025-03&as_of=2025-03-24&known_at=%2370", 200, []string{
+			`class="clock"`, `<input type="hidden" name="agreement" value="ceasefire-2025-03">`,
+			`<input type="hidden" name="as_of" value="2025-03-24">`, `<input type="hidden" name="known_at" value="#70">`,
+			`href="/ceasefire/daily?agreement=ceasefire-2025-03&amp;as_of=2025-03-24&amp;known_at=%2370&amp;date=2025-03-22"`,
+			`href="/ceasefire?agreement=ceasefire-2025-03&amp;as_of=2025-03-24&amp;known_at=%2370" id="map-compliance"`}},
+		{"compliance-agreement-clock", "/ceasefire?agreement=ceasefire-2025-03&as_of=2025-03-24", 200, []string{
+			`href="/ceasefire/map?agreement=ceasefire-2025-03&amp;as_of=2025-03-24" id="ceasefire-map"`}},
+		{"daily-agreement-clock", "/ceasefire/daily?date=2025-03-22&agreement=ceasefire-2025-03&as_of=2025-03-24", 200, []string{
+			`href="/ceasefire/daily?agreement=ceasefire-2025-03&amp;as_of=2025-03-24&amp;date=2025-03-21"`,
+			`href="/ceasefire/map?agreement=ceasefire-2025-03&amp;as_of=2025-03-24&amp;date=2025-03-22"`,
+			`href="/ceasefire?agreement=ceasefire-2025-03&amp;as_of=2025-03-24" id="daily-compliance"`}},
 		{"map-category", "/ceasefire/map?date=2025-03-22&category=shelling", 200, []string{`<option value="shelling" selected>`}},
 		{"map-all", "/ceasefire/map", 200, []string{`class="parley-map"`}},
 		{"map-bad-category", "/ceasefire/map?category=picnic", 400, []string{"picnic"}},
@@ -80,6 +95,17 @@ func TestDailyIncidentCount(t *testing.T) {
 	}
 }
 
+// TestMapLegendOnce checks the map's legend is the drawing's own, not
+// drawn a second time beside it.
+func TestMapLegendOnce(t *testing.T) {
+	ts := monitorSite(t)
+	page := ts.get(t, "/ceasefire/map?date=2025-03-22", 200)
+	if n := strings.Count(page, `class="legend"`); n != 1 {
+		t.Errorf("%d legends, want 1 (the map's)", n)
+	}
+	mustNotContain(t, "map", page, `swatch`, `id="map-legend"`)
+}
+
 func TestRenderDaily(t *testing.T) {
 	ts := newSite(t)
 	rep, err := ts.rec.Ask.DailyQuery(context.Background(), state.DailyQuery{Date: "2025-03-22"}, nil)
@@ -93,6 +119,14 @@ func TestRenderDaily(t *testing.T) {
 	page := buf.String()
 	mustContain(t, "standalone", page, "<!doctype html>", "<style>", "@media print", "<h1>Daily report, 2025-03-22</h1>", `id="incident-list"`)
 	mustNotContain(t, "standalone", page, `href="/`, "<script", "<nav")
+	// It carries the monitoring pages' stylesheet, not a copy of its own.
+	css, err := fs.ReadFile(staticFS, "static/monitor.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page, string(css)) {
+		t.Error("the standalone report does not carry static/monitor.css as it is")
+	}
 	if got := strings.Count(page, `<tr class="incident`); got != len(rep.List) {
 		t.Errorf("%d incident rows, want %d", got, len(rep.List))
 	}

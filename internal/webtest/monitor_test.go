@@ -69,8 +69,16 @@ func TestMonitorPages(t *testing.T) {
 				if n := tb.count(`#map-category option`); n < 2 {
 					t.Errorf("the category filter has %d options", n)
 				}
-				if n := tb.count(`#map-legend li`); n == 0 {
+				// The legend is the drawing's own: a shape and a count per status.
+				if n := tb.count(`#incident-map svg g.legend use`); n == 0 {
 					t.Errorf("no legend")
+				}
+				if n := tb.count(`#map-legend, .swatch`); n != 0 {
+					t.Errorf("the legend is drawn twice: %d elements of an HTML legend", n)
+				}
+				// The map keeps the clock, as the other ceasefire pages do.
+				if !tb.exists(`form.clock`) {
+					t.Errorf("no clock on the map")
 				}
 			}
 			tb.screenshot(p.name)

@@ -1,9 +1,10 @@
-package incidents
+package export
 
 import (
 	"bufio"
 	"encoding/csv"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -22,18 +23,19 @@ var ACLEDColumns = []string{
 }
 
 // The tags WriteACLED adds beside the categories, as "name=value", and
-// ReadACLED reads back. ACLED has only the date of an event, so the time
-// travels as a tag; ACLED's own timestamp column is when the row last
-// changed, which for parley is the entry that last changed the incident.
+// incidents.ReadACLED reads back. ACLED has only the date of an event, so
+// the time travels as a tag; ACLED's own timestamp column is when the row
+// last changed, which for parley is the entry that last changed the
+// incident.
 const (
-	tagTime     = "time"
-	tagStatus   = "status"
-	tagCount    = "count"
-	tagInjured  = "injured"
-	tagWeapon   = "weapon"
-	tagEvidence = "evidence"
-	tagSameAs   = "same_as"
-	tagOutside  = "outside"
+	TagTime     = "time"
+	TagStatus   = "status"
+	TagCount    = "count"
+	TagInjured  = "injured"
+	TagWeapon   = "weapon"
+	TagEvidence = "evidence"
+	TagSameAs   = "same_as"
+	TagOutside  = "outside"
 )
 
 // WriteACLED writes rows as CSV in ACLED's layout (ACLEDColumns): the
@@ -43,17 +45,23 @@ const (
 // coordinates and geo_precision, source, notes and fatalities. The tags
 // hold the categories and, as "name=value", the exact time, status,
 // count, injured, weapons and evidence hashes. Columns parley has nothing
-// for are left empty.
-func WriteACLED(w io.Writer, rows []state.IncidentRow) error {
+// for are left empty. It writes each row as it comes, and returns the
+// number written; an error from rows, or a row whose coordinates are out
+// of range, ends it.
+func WriteACLED(w io.Writer, rows iter.Seq2[state.IncidentRow, error]) (int, error) {
 	bw := bufio.NewWriter(w)
 	cw := csv.NewWriter(bw)
 	if err := cw.Write(ACLEDColumns); err != nil {
-		return err
+		return 0, err
 	}
 	rec := make([]string, len(ACLEDColumns))
-	for _, r := range rows {
+	n := 0
+	for r, err := range rows {
+		if err != nil {
+			return n, err
+		}
 		if err := checkCoords(r); err != nil {
-			return err
+			return n, err
 		}
 		clear(rec)
 		t := r.Time.UTC()
@@ -84,14 +92,15 @@ func WriteACLED(w io.Writer, rows []state.IncidentRow) error {
 			rec[colTimestamp] = strconv.FormatInt(r.Basis.Time.Unix(), 10)
 		}
 		if err := cw.Write(rec); err != nil {
-			return err
+			return n, err
 		}
+		n++
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		return err
+		return n, err
 	}
-	return bw.Flush()
+	return n, bw.Flush()
 }
 
 // The indexes of ACLEDColumns.
@@ -161,21 +170,21 @@ func tagsOf(r state.IncidentRow) string {
 	for _, c := range r.Categories {
 		add(c)
 	}
-	add(tagTime + "=" + r.Time.UTC().Format(time.RFC3339Nano))
-	add(tagStatus + "=" + r.Status)
-	add(tagCount + "=" + strconv.Itoa(r.Count))
-	add(tagInjured + "=" + strconv.Itoa(r.Injured))
+	add(TagTime + "=" + r.Time.UTC().Format(time.RFC3339Nano))
+	add(TagStatus + "=" + r.Status)
+	add(TagCount + "=" + strconv.Itoa(r.Count))
+	add(TagInjured + "=" + strconv.Itoa(r.Injured))
 	for _, w := range r.Weapons {
-		add(tagWeapon + "=" + w)
+		add(TagWeapon + "=" + w)
 	}
 	for _, e := range r.Evidence {
-		add(tagEvidence + "=" + e.SHA256)
+		add(TagEvidence + "=" + e.SHA256)
 	}
 	if r.SameAs != "" {
-		add(tagSameAs + "=" + r.SameAs)
+		add(TagSameAs + "=" + r.SameAs)
 	}
 	if r.Outside {
-		add(tagOutside + "=true")
+		add(TagOutside + "=true")
 	}
 	return b.String()
 }

@@ -1,14 +1,10 @@
-// Package incidents carries a ceasefire's incidents out of the record and
-// into it in the formats monitors and analysts use: GeoJSON (RFC 7946) for
-// maps, and ACLED's CSV layout both ways, so that a monitoring mission's
-// spreadsheet can become reports and the record's incidents can be loaded
-// beside ACLED's own data.
-package incidents
+package export
 
 import (
 	"bufio"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"strconv"
 	"time"
@@ -73,17 +69,23 @@ type properties struct {
 	Entry             int64    `json:"entry"`
 }
 
-// WriteGeoJSON writes rows as an RFC 7946 FeatureCollection: one Feature
-// per incident, its id the incident's key, a Point at [longitude,
-// latitude], and the incident's fields as properties. It writes no "crs"
-// (RFC 7946 coordinates are always WGS 84). A row with coordinates out of
-// range is an error naming the incident.
-func WriteGeoJSON(w io.Writer, rows []state.IncidentRow) error {
+// WriteGeoJSON writes rows as an RFC 7946 FeatureCollection, one row at a
+// time as they come: one Feature per incident, its id the incident's key, a
+// Point at [longitude, latitude], and the incident's fields as properties.
+// It writes no "crs" (RFC 7946 coordinates are always WGS 84). A row with
+// coordinates out of range is an error naming the incident, as is an error
+// from rows; either leaves the collection unfinished. It returns the
+// number of features written.
+func WriteGeoJSON(w io.Writer, rows iter.Seq2[state.IncidentRow, error]) (int, error) {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(`{"type":"FeatureCollection","features":[`)
-	for i, r := range rows {
+	n := 0
+	for r, err := range rows {
+		if err != nil {
+			return n, err
+		}
 		if err := checkCoords(r); err != nil {
-			return err
+			return n, err
 		}
 		ev, sub := acledTypes(r.Categories)
 		f := feature{Type: "Feature", ID: r.Incident.Key,
@@ -95,16 +97,19 @@ func WriteGeoJSON(w io.Writer, rows []state.IncidentRow) error {
 				SameAs: r.SameAs, Report: r.Report, Entry: r.Basis.Index}}
 		b, err := json.Marshal(f)
 		if err != nil {
-			return fmt.Errorf("incident %s: %w", r.Incident.Key, err)
+			return n, fmt.Errorf("incident %s: %w", r.Incident.Key, err)
 		}
-		if i > 0 {
+		if n > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n")
-		bw.Write(b)
+		if _, err := bw.Write(b); err != nil {
+			return n, err
+		}
+		n++
 	}
 	bw.WriteString("\n]}\n")
-	return bw.Flush()
+	return n, bw.Flush()
 }
 
 // checkCoords refuses coordinates no map can place.
