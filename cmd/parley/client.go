@@ -179,13 +179,7 @@ func askServer(ctx context.Context, e *env, q state.Query) (any, error) {
 	}
 	if err := c.call(ctx, http.MethodGet, "/api/v1/ask/"+q.Question, v, nil, answer); err != nil {
 		// Name the parameter as it was given here: a flag.
-		var p *problem.Error
-		if errors.As(err, &p) && p.Where != "" {
-			c := *p
-			c.Where = "--" + strings.ReplaceAll(p.Where, "_", "-")
-			return nil, &c
-		}
-		return nil, err
+		return nil, problem.Rename(err, state.CLIFlag)
 	}
 	return deref(answer), nil
 }

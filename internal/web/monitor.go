@@ -113,7 +113,7 @@ func (s *Site) Daily(w http.ResponseWriter, r *http.Request) error {
 	if date == "" {
 		date = defaultDay(c)
 	}
-	rep, err := s.rec.Ask.DailyQuery(r.Context(), state.DailyQuery{Date: date, Agreement: v.Agreement, AsOf: c.AsOf, KnownAt: c.KnownAt}, underscored)
+	rep, err := s.rec.Ask.DailyQuery(r.Context(), state.DailyQuery{Date: date, Agreement: v.Agreement, AsOf: c.AsOf, KnownAt: c.KnownAt}, nil)
 	if err != nil {
 		return err
 	}

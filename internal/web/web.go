@@ -170,11 +170,8 @@ func clockOf(r *http.Request) ClockView {
 // API (and its cache).
 func (s *Site) ask(ctx context.Context, c ClockView, q state.Query) (any, error) {
 	q.AsOf, q.KnownAt = c.AsOf, c.KnownAt
-	return s.rec.Ask.Answer(ctx, q, underscored)
+	return s.rec.Ask.Answer(ctx, q, nil)
 }
-
-// underscored spells a parameter as the URL does.
-func underscored(n string) string { return strings.ReplaceAll(n, "-", "_") }
 
 // render renders a page into a buffer first, so that a template error is
 // a clean 500, not half a page.
