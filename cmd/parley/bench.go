@@ -18,7 +18,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	clients := fs.Int("clients", 0, "concurrent appenders (default 64)")
 	projected := fs.Int64("projected", 0, "entries in the generated negotiation the projections are measured on (default 1000000)")
 	asks := fs.Int("asks", 0, "times each question is asked, now and as of a past time (default 200)")
-	steps := fs.String("steps", "", "run only these steps, comma-separated: crypto, appends, bundles, proofs, projections, serve")
+	incidents := fs.Int64("incidents", 0, "monitoring: incident reports imported from ACLED CSV (default 1000000)")
+	steps := fs.String("steps", "", "run only these steps, comma-separated: crypto, appends, bundles, proofs, projections, serve, monitoring")
 	serveRecord := fs.String("serve-record", "", "serve: the record to load over HTTP (a copy: the bench adds an account, a key and entries); default: the projections step's, else a generated one")
 	serveTime := fs.Duration("serve-time", 0, "serve: how long each HTTP load runs (default 10s)")
 	mixedTime := fs.Duration("mixed-time", 0, "serve: how long the mixed read/write load runs (default 60s)")
@@ -55,6 +56,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	if *asks > 0 {
 		cfg.Asks = *asks
+	}
+	if *incidents > 0 {
+		cfg.Incidents = *incidents
 	}
 	if *steps != "" {
 		for _, s := range strings.Split(*steps, ",") {

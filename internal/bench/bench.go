@@ -55,6 +55,9 @@ type Config struct {
 	// Asks is how many times each question is asked, now and in the past
 	// (default 200).
 	Asks int
+	// Incidents is the number of incident reports imported in the
+	// monitoring step (default 1,000,000; at least peakDay, 1,500).
+	Incidents int64
 	// ServeRecord is a record (data directory) to serve in the serve step;
 	// the bench adds an account, a key and entries to it, so give it a copy.
 	// Default: the projections step's record if it ran, else a generated
@@ -70,8 +73,8 @@ type Config struct {
 	// ServeClients is the number of concurrent HTTP clients (default 32).
 	ServeClients int
 	// Steps, if set, names the steps to run: crypto, appends, bundles,
-	// proofs, projections, serve. The appends step needs crypto's verify rate for
-	// its ratio, and runs it if asked for alone.
+	// proofs, projections, serve, monitoring. The appends step needs
+	// crypto's verify rate for its ratio, and runs it if asked for alone.
 	Steps []string
 	// CryptoTime is how long each Ed25519 and SHA-256 rate is measured (default 2s).
 	CryptoTime time.Duration
@@ -96,6 +99,7 @@ func Quick() Config {
 		CryptoTime: 500 * time.Millisecond,
 		Projected:  20_000,
 		Asks:       50,
+		Incidents:  20_000,
 		ServeTime:  time.Second,
 		MixedTime:  3 * time.Second,
 	}
@@ -126,6 +130,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Asks == 0 {
 		c.Asks = 200
 	}
+	if c.Incidents == 0 {
+		c.Incidents = 1_000_000
+	}
 	if c.ServeTime == 0 {
 		c.ServeTime = 10 * time.Second
 	}
@@ -146,6 +153,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("bench: the bundle must have at least 1,000 entries, not %d", c.Entries)
 	case c.Projected < 1000:
 		return c, fmt.Errorf("bench: the generated negotiation must have at least 1,000 entries, not %d", c.Projected)
+	case c.Incidents < peakDay:
+		return c, fmt.Errorf("bench: the monitoring step imports at least %d incidents (a day at the OSCE peak), not %d", peakDay, c.Incidents)
 	case c.Proofs < 1 || c.Asks < 1 || c.Appends < 1 || c.Clients < 1 || c.Batch < 1 || c.CryptoTime < 0:
 		return c, errors.New("bench: proofs, appends, clients and batch must be positive")
 	}
@@ -193,6 +202,7 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 		{"proofs", func() error { return measureProofs(ctx, cfg, c, dir, r) }},
 		{"projections", func() error { return measureProjections(ctx, cfg, dir, r) }},
 		{"serve", func() error { return measureServe(ctx, cfg, dir, r) }},
+		{"monitoring", func() error { return measureMonitoring(ctx, cfg, dir, r) }},
 	}
 	for _, s := range steps {
 		if !cfg.wants(s.name) {
@@ -211,7 +221,7 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 }
 
 // stepNames are the steps a run may be limited to.
-var stepNames = []string{"crypto", "appends", "bundles", "proofs", "projections", "serve"}
+var stepNames = []string{"crypto", "appends", "bundles", "proofs", "projections", "serve", "monitoring"}
 
 // wants says whether the run includes the step.
 func (c Config) wants(name string) bool {

@@ -68,6 +68,7 @@ func TestRunQuick(t *testing.T) {
 		CryptoTime:   50 * time.Millisecond,
 		Projected:    1000,
 		Asks:         3,
+		Incidents:    peakDay,
 		ServeTime:    300 * time.Millisecond,
 		MixedTime:    time.Second,
 		ServeClients: 4,
@@ -124,6 +125,10 @@ func TestRunQuick(t *testing.T) {
 		{`signed appends over HTTP, 4 clients, one entry per request`, 1, 1e7},
 		{`server resident memory \(now / peak; of it, the process's own\).*`, 1, 1e5},
 		{`mixed load, 1s, 4 clients \(p99 .*\)`, 1, 1e9},
+		{`incident reports imported from ACLED CSV, 1,500`, 1, 1e7},
+		{`ask compliance p99, 1,524 incidents \(p50 .*\)`, 0.001, 1e5},
+		{`daily report of 1,500 incidents, made and rendered, p99 \(.*\)`, 0.001, 1e5},
+		{`map of a day of 1,500 incidents, asked and drawn, p99 \(.*\)`, 0.001, 1e5},
 	} {
 		re := regexp.MustCompile(`^` + f.name + `$`)
 		found := false

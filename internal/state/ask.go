@@ -188,13 +188,9 @@ func (w *answer) basis(index int64) Basis {
 		return b
 	}
 	b := Basis{Index: index}
-	err := w.a.st.Leaves(w.ctx, index, index+1, func(l store.Leaf) error {
-		s, err := entry.Parse(l.Data, 0)
-		if err != nil {
-			return fmt.Errorf("entry %d: %w", index, err)
-		}
-		b.Time, b.Author, b.Sources = s.Entry.Time, s.Entry.Author, s.Entry.Sources
-		return nil
+	err := w.a.st.Leaves(w.ctx, index, index+1, func(l store.Leaf) (err error) {
+		b, err = basisOf(l)
+		return err
 	})
 	if err != nil && w.err == nil {
 		w.err = err
@@ -204,6 +200,61 @@ func (w *answer) basis(index int64) Basis {
 	}
 	w.bases[index] = b
 	return b
+}
+
+// prefetchGap is how far apart two entries an answer rests on may be and
+// still be read in one query, with the entries between them.
+const prefetchGap = 32
+
+// prefetch reads the bases of the entries at indexes not known yet, reading
+// each run of nearby entries (an answer's rows are often recorded together,
+// a day's reports say) in one query rather than one query an entry.
+func (w *answer) prefetch(indexes []int64) {
+	var want []int64
+	for _, i := range indexes {
+		if _, ok := w.bases[i]; ok {
+			continue
+		}
+		if b, ok := w.a.bases.get(i); ok {
+			w.bases[i] = b
+			continue
+		}
+		want = append(want, i)
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	for len(want) > 0 {
+		n := 1
+		for n < len(want) && want[n]-want[n-1] <= prefetchGap {
+			n++
+		}
+		run := want[:n]
+		want = want[n:]
+		err := w.a.st.Leaves(w.ctx, run[0], run[len(run)-1]+1, func(l store.Leaf) error {
+			if _, ok := slices.BinarySearch(run, l.Index); !ok {
+				return nil
+			}
+			b, err := basisOf(l)
+			if err != nil {
+				return err
+			}
+			w.a.bases.put(l.Index, b)
+			w.bases[l.Index] = b
+			return nil
+		})
+		if err != nil && w.err == nil {
+			w.err = err
+		}
+	}
+}
+
+// basisOf is what the entry in leaf rests on.
+func basisOf(l store.Leaf) (Basis, error) {
+	s, err := entry.Parse(l.Data, 0)
+	if err != nil {
+		return Basis{}, fmt.Errorf("entry %d: %w", l.Index, err)
+	}
+	return Basis{Index: l.Index, Time: s.Entry.Time, Author: s.Entry.Author, Sources: s.Entry.Sources}, nil
 }
 
 // resolve finds the entity a question names, by key, id or name, among kinds.

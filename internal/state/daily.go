@@ -188,6 +188,7 @@ func (a *Asker) Daily(ctx context.Context, c Clock, agreement string, date time.
 		}
 		return nil
 	})
+	w.withBases(out.List)
 	if err = firstErr(err, w.err); err != nil {
 		return DailyReport{}, err
 	}

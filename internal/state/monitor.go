@@ -318,14 +318,10 @@ type IncidentFilter struct {
 
 // incidents calls fn for each incident f selects, in time order.
 func (w *answer) incidents(f IncidentFilter, fn func(store.Fact, *vocab.IncidentView) error) error {
-	q := store.FactQuery{Kind: vocab.FactIncident, Subject: f.Agreement, Latest: true, From: f.From, Tags: f.Status}
-	if !f.To.IsZero() {
-		q.AsOf = f.To.Add(-time.Nanosecond)
-	}
-	if !w.clock.AsOf.IsZero() && (q.AsOf.IsZero() || w.clock.AsOf.Before(q.AsOf)) {
-		q.AsOf = w.clock.AsOf
-	}
-	q.KnownAt = w.clock.KnownAt
+	// The period bounds the incidents' latest facts; the clocks choose
+	// which facts are the latest. (Now, that is a range of the heads.)
+	q := store.FactQuery{Kind: vocab.FactIncident, Subject: f.Agreement, Latest: true, From: f.From, Until: f.To, Tags: f.Status,
+		AsOf: w.clock.AsOf, KnownAt: w.clock.KnownAt}
 	n := 0
 	err := w.a.st.Facts(w.ctx, q, func(fa store.Fact) error {
 		if f.Limit > 0 && n == f.Limit {
@@ -360,11 +356,25 @@ type IncidentRow struct {
 }
 
 // incidentRow is an incident as answers list it, placed against the
-// agreement as it stands now (amended or extended since the report).
+// agreement as it stands now (amended or extended since the report); its
+// basis is the entry's index until withBases reads the rest.
 func (w *answer) incidentRow(ag AgreementRow, f store.Fact, v *vocab.IncidentView) IncidentRow {
-	r := IncidentRow{Incident: w.ref(f.Object), IncidentView: *v, Against: w.ref(v.Against), Basis: w.basis(f.Index)}
+	// The incident's name follows from its view: no entity to look up.
+	r := IncidentRow{Incident: Ref{Key: f.Object, Name: vocab.IncidentName(*v)}, IncidentView: *v, Against: w.ref(v.Against), Basis: Basis{Index: f.Index}}
 	r.Outside = !ag.Covers(v.Time)
 	return r
+}
+
+// withBases fills in what each row rests on, reading the entries together.
+func (w *answer) withBases(rows []IncidentRow) {
+	idx := make([]int64, len(rows))
+	for i, r := range rows {
+		idx[i] = r.Basis.Index
+	}
+	w.prefetch(idx)
+	for i := range rows {
+		rows[i].Basis = w.basis(rows[i].Basis.Index)
+	}
 }
 
 // Incidents answers `ask incidents`: the incidents f selects.
@@ -405,5 +415,6 @@ func (a *Asker) Incidents(ctx context.Context, c Clock, f IncidentFilter) (Incid
 		out.Incidents = append(out.Incidents, w.incidentRow(ag, fa, v))
 		return nil
 	})
+	w.withBases(out.Incidents)
 	return out, firstErr(err, w.err)
 }

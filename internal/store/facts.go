@@ -78,8 +78,11 @@ type FactQuery struct {
 	KnownAt int64
 	// AsOf keeps facts describing times up to and including it.
 	AsOf time.Time
-	// From keeps facts describing times from it on.
-	From time.Time
+	// From keeps facts describing times from it on; Until, those before
+	// it. With Latest they bound the latest facts: a key whose latest fact
+	// (as AsOf and KnownAt choose it) falls outside is left out, not
+	// answered by an older one.
+	From, Until time.Time
 	// Latest keeps, for each key, only its latest fact that passes the
 	// other filters (Tags apart, as above).
 	Latest bool

@@ -36,6 +36,12 @@ const (
 	Key = "key"
 )
 
+// Named says which kinds are found by name as well as by key and id: not
+// reports, incidents and keys, which are many, and which entries and
+// people name by their ids ("incident/ua-0322.1").
+var Named = map[string]bool{Actor: true, Party: true, Talks: true, Meeting: true, Message: true, Statement: true,
+	Proposal: true, Request: true, Action: true, Track: true, Agreement: true}
+
 // Kinds lists every kind of entity.
 var Kinds = []string{Actor, Party, Talks, Meeting, Message, Statement, Proposal, Request, Action, Track, Agreement, Report, Incident}
 
@@ -355,9 +361,9 @@ func (f *Fold) Declare(kind, id, name string, aliases []string, view any) (Entit
 	return e, old, nil
 }
 
-// Commit stores an entity declared with Declare and derives its fact, and a
-// name fact for each name it did not have before (every name, for a
-// correction).
+// Commit stores an entity declared with Declare and derives its fact, and,
+// for a kind found by name, a name fact for each name it did not have before
+// (every name, for a correction).
 func (f *Fold) Commit(e Entity) error {
 	old, _ := f.Dir.Entity(e.Key())
 	known := old.Names
@@ -367,6 +373,9 @@ func (f *Fold) Commit(e Entity) error {
 		known = nil
 	}
 	f.Dir.Declare(e)
+	if !Named[e.Kind] {
+		return f.Fact(FactEntity, e.Key(), "", e.Kind, true, e)
+	}
 	for _, n := range e.Names {
 		if !slices.ContainsFunc(known, func(x string) bool { return strings.EqualFold(x, n) }) {
 			if err := f.Fact(FactName, strings.ToLower(n), e.Key(), e.Kind, false, n); err != nil {

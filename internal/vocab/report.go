@@ -300,12 +300,16 @@ func keepReview(f *Fold, at, id string, v *IncidentView) error {
 	return nil
 }
 
+// IncidentName is what an incident is called: its first category, place and
+// day ("Shelling / artillery fire, Toretsk, 2025-03-20").
+func IncidentName(v IncidentView) string {
+	cat, _ := CategoryOf(v.Categories[0])
+	return fmt.Sprintf("%s, %s, %s", cat.Label, v.Place, v.Time.Format(time.DateOnly))
+}
+
 // declareIncident stores the incident entity and its facts as v has it.
 func declareIncident(f *Fold, id string, v IncidentView) error {
-	first := v.Categories[0]
-	cat, _ := CategoryOf(first)
-	name := fmt.Sprintf("%s, %s, %s", cat.Label, v.Place, v.Time.Format(time.DateOnly))
-	e, _, err := f.Declare(Incident, id, name, nil, v)
+	e, _, err := f.Declare(Incident, id, IncidentName(v), nil, v)
 	if err != nil {
 		return err
 	}

@@ -378,10 +378,16 @@ func factSQL(q store.FactQuery) (string, []any) {
 			c.add(p+"object = ?", q.Object)
 		}
 	}
-	if q.Latest && q.KnownAt == 0 && q.AsOf.IsZero() && q.From.IsZero() {
+	if q.Latest && q.KnownAt == 0 && q.AsOf.IsZero() {
 		keys("h.")
 		if len(q.Tags) > 0 {
 			c.add("h.tag = ANY(?)", q.Tags)
+		}
+		if !q.From.IsZero() {
+			c.add("h.time >= ?", q.From.UnixNano())
+		}
+		if !q.Until.IsZero() {
+			c.add("h.time < ?", q.Until.UnixNano())
 		}
 		query := factSelect + ` FROM heads h JOIN facts f ON f.idx = h.idx AND f.seq = h.seq WHERE ` +
 			c.String() + order + limit()
@@ -401,6 +407,9 @@ func factSQL(q store.FactQuery) (string, []any) {
 		c.add("NOT EXISTS (SELECT 1 FROM voids v WHERE v.target = f.idx)")
 	}
 	if !q.Latest {
+		if !q.Until.IsZero() {
+			c.add("f.time < ?", q.Until.UnixNano())
+		}
 		if len(q.Tags) > 0 {
 			c.add("f.tag = ANY(?)", q.Tags)
 		}
@@ -411,6 +420,10 @@ func factSQL(q store.FactQuery) (string, []any) {
 	inner := `SELECT f.*, row_number() OVER (PARTITION BY f.subject, f.object ORDER BY f.time DESC, f.idx DESC, f.seq DESC) AS rank
 		FROM facts f WHERE ` + c.String()
 	outer := factSelect + ` FROM (` + inner + `) f WHERE f.rank = 1`
+	if !q.Until.IsZero() {
+		c.args = append(c.args, q.Until.UnixNano())
+		outer += fmt.Sprintf(" AND f.time < $%d", len(c.args))
+	}
 	if len(q.Tags) > 0 {
 		c.args = append(c.args, q.Tags)
 		outer += fmt.Sprintf(" AND f.tag = ANY($%d)", len(c.args))

@@ -12,12 +12,14 @@ import (
 	"parley/internal/store/internal/heads"
 )
 
-// The SQL that keeps the projections' facts.
+// The SQL that keeps the projections' facts. OR ROLLBACK: an append whose
+// facts fail is rolled back whole anyway, so SQLite need not journal each
+// many-row statement to undo just that statement.
 const (
 	sqlProjected    = `SELECT size FROM projected`
 	sqlSetProjected = `UPDATE projected SET size = ?`
-	sqlInsertFacts  = `INSERT INTO facts (idx, seq, kind, subject, object, tag, time, latest, data) VALUES `
-	sqlUpsertHeads  = `INSERT INTO heads (kind, subject, object, tag, time, idx, seq) VALUES `
+	sqlInsertFacts  = `INSERT OR ROLLBACK INTO facts (idx, seq, kind, subject, object, tag, time, latest, data) VALUES `
+	sqlUpsertHeads  = `INSERT OR ROLLBACK INTO heads (kind, subject, object, tag, time, idx, seq) VALUES `
 	// A head moves only to a later fact.
 	sqlHeadConflict = ` ON CONFLICT (kind, subject, object) DO UPDATE SET tag = excluded.tag, time = excluded.time, idx = excluded.idx, seq = excluded.seq
 		WHERE (excluded.time, excluded.idx, excluded.seq) > (heads.time, heads.idx, heads.seq)`
@@ -458,9 +460,15 @@ func factSQL(q store.FactQuery) (string, []any) {
 			add(p+"object = ?", q.Object)
 		}
 	}
-	if q.Latest && q.KnownAt == 0 && q.AsOf.IsZero() && q.From.IsZero() {
+	if q.Latest && q.KnownAt == 0 && q.AsOf.IsZero() {
 		keys("h.")
 		tags("h.tag")
+		if !q.From.IsZero() {
+			add("h.time >= ?", q.From.UnixNano())
+		}
+		if !q.Until.IsZero() {
+			add("h.time < ?", q.Until.UnixNano())
+		}
 		return `SELECT ` + factColumns + ` FROM heads h JOIN facts f ON f.idx = h.idx AND f.seq = h.seq WHERE ` +
 			strings.Join(where, " AND ") + order + limit, args
 	}
@@ -478,6 +486,9 @@ func factSQL(q store.FactQuery) (string, []any) {
 		add("NOT EXISTS (SELECT 1 FROM voids v WHERE v.target = f.idx)")
 	}
 	if !q.Latest {
+		if !q.Until.IsZero() {
+			add("time < ?", q.Until.UnixNano())
+		}
 		tags("tag")
 		return `SELECT ` + factColumns + ` FROM facts f WHERE ` + strings.Join(where, " AND ") + order + limit, args
 	}
@@ -485,6 +496,10 @@ func factSQL(q store.FactQuery) (string, []any) {
 	inner := `SELECT f.*, ROW_NUMBER() OVER (PARTITION BY subject, object ORDER BY time DESC, idx DESC, seq DESC) AS rank
 		FROM facts f WHERE ` + strings.Join(where, " AND ")
 	outer := `SELECT ` + factColumns + ` FROM (` + inner + `) f WHERE rank = 1`
+	if !q.Until.IsZero() {
+		outer += " AND time < ?"
+		args = append(args, q.Until.UnixNano())
+	}
 	if len(q.Tags) > 0 {
 		outer += " AND tag IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(q.Tags)), ", ") + ")"
 		args = append(args, anys(q.Tags)...)

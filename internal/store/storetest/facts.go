@@ -86,6 +86,10 @@ func checkFactAnswers(t *testing.T, s store.Store) {
 	asOf := func(q store.FactQuery, d int) store.FactQuery { q.AsOf = day(d); return q }
 	knownAt := func(q store.FactQuery, n int64) store.FactQuery { q.KnownAt = n; return q }
 	tags := func(q store.FactQuery, tags ...string) store.FactQuery { q.Tags = tags; return q }
+	between := func(q store.FactQuery, from, until time.Time) store.FactQuery {
+		q.From, q.Until = from, until
+		return q
+	}
 	cases := []struct {
 		name string
 		q    store.FactQuery
@@ -106,6 +110,14 @@ func checkFactAnswers(t *testing.T, s store.Store) {
 		{"events by subject", store.FactQuery{Kind: "statement", Subject: "actor/x"}, []string{"0.1:=reported", "2.1:=reported"}},
 		{"events from", store.FactQuery{Kind: "statement", From: day(2)}, []string{"2.1:=reported", "2.2:=reported"}},
 		{"events newest first", store.FactQuery{Kind: "statement", Desc: true, Limit: 2}, []string{"2.2:=reported", "2.1:=reported"}},
+		{"events until", store.FactQuery{Kind: "statement", Until: day(2)}, []string{"0.1:=reported"}},
+		// From and Until bound the latest facts, and fall back on none.
+		{"latest from", between(pos, day(2), time.Time{}), []string{"2.0:party/b=rejects", "3.0:party/a=counters"}},
+		{"latest until", between(pos, time.Time{}, day(2)), nil},
+		{"latest within", between(pos, day(2), day(3)), []string{"2.0:party/b=rejects", "3.0:party/a=counters"}},
+		{"as of day 1 until day 2", between(asOf(pos, 1), time.Time{}, day(2)), []string{"0.0:party/a=undecided"}},
+		{"as of day 2 known at 3 from day 2", between(knownAt(asOf(pos, 2), 3), day(2), time.Time{}), []string{"2.0:party/b=rejects"}},
+		{"as of day 3 until day 3", between(asOf(pos, 3), time.Time{}, day(3)), []string{"2.0:party/b=rejects", "3.0:party/a=counters"}},
 		{"no such kind", store.FactQuery{Kind: "track"}, nil},
 	}
 	for _, c := range cases {
@@ -315,5 +327,28 @@ func testFactsMany(t *testing.T, s store.Store) {
 	}
 	if all := factKeys(t, s, store.FactQuery{Kind: "position"}); len(all) != n {
 		t.Errorf("%d facts stored, want %d", len(all), n)
+	}
+}
+
+// testFactsRefused appends a batch whose facts the store must refuse (two
+// facts numbered alike): nothing of it is kept, and the next append works.
+func testFactsRefused(t *testing.T, s store.Store) {
+	appendFacts(t, s, 1)
+	bad := newBatch(1, 1, "refused")
+	bad.Derived = &store.Derived{Facts: []store.Fact{stance(1, "a", "accepts", 3), stance(1, "b", "rejects", 3)}}
+	if err := s.Append(t.Context(), bad); err == nil {
+		t.Fatal("Append took two facts numbered 1.0")
+	}
+	if n := size(t, s); n != 1 {
+		t.Fatalf("size after a refused append = %d, want 1", n)
+	}
+	if got := factKeys(t, s, store.FactQuery{Kind: "position"}); !slices.Equal(got, []string{"0.0:party/a=undecided"}) {
+		t.Errorf("facts after a refused append: %q, want only entry 0's", got)
+	}
+	good := newBatch(1, 1, "after")
+	good.Derived = &store.Derived{Facts: []store.Fact{stance(1, "a", "accepts", 3)}}
+	mustAppend(t, s, good)
+	if got := factKeys(t, s, store.FactQuery{Kind: "position", Latest: true}); !slices.Equal(got, []string{"1.0:party/a=accepts"}) {
+		t.Errorf("latest facts after the next append: %q", got)
 	}
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Facts", testFacts},
 		{"FactsRebuild", testFactsRebuild},
 		{"FactsMany", testFactsMany},
+		{"FactsRefused", testFactsRefused},
 		{"Tallies", testTallies},
 		{"TalliesModel", testTalliesModel},
 		{"Accounts", testAccounts},
