@@ -6,10 +6,13 @@ import (
 	"io/fs"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"parley/internal/geo"
 	"parley/internal/state"
+	"parley/internal/vocab"
 )
 
 // monitorSite is the test site with the monitoring pages routed as the
@@ -137,3 +140,11 @@ func TestRenderDaily(t *testing.T) {
 }
 
 var styleBlock = regexp.MustCompile(`(?s)<style>.*?</style>`)
+
+// TestMapKnowsEveryStatus keeps the map's statuses those of the
+// verification workflow: a status the map did not know would fail to draw.
+func TestMapKnowsEveryStatus(t *testing.T) {
+	if !slices.Equal(geo.Statuses, vocab.IncidentStatuses) {
+		t.Errorf("the map draws statuses %q; the workflow has %q", geo.Statuses, vocab.IncidentStatuses)
+	}
+}
