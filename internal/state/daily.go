@@ -119,7 +119,9 @@ func (a *Asker) Daily(ctx context.Context, c Clock, agreement string, date time.
 	start := dayTime(day)
 	out := DailyReport{Clock: c, Agreement: ag, Date: dayString(day), ByStatus: Counts{}, ByArea: []AreaRow{}, ByCategory: []CategoryRow{},
 		OSCE: []OSCERow{}, Parties: []PartyCounts{}, Previous: []DayTotal{}, List: []IncidentRow{}}
-	out.InForce = ag.InForceOn(start)
+	if out.InForce, err = w.inForceOn(ag, start); err != nil {
+		return DailyReport{}, err
+	}
 
 	// The week before, and the day's parties, from the counts.
 	counts, err := w.counts(ag, day-7, day)

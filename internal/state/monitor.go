@@ -25,10 +25,24 @@ type AgreementRow struct {
 	Basis     Basis `json:"basis"`
 }
 
-// InForceOn says whether the agreement was in force on any part of the
-// day beginning at start.
-func (ag AgreementRow) InForceOn(start time.Time) bool {
-	return ag.Status == "in-force" && start.Add(24*time.Hour).After(ag.Start) && (ag.Ends.IsZero() || start.Before(ag.Ends))
+// inForceOn says whether the agreement was in force on any part of the day
+// beginning at start: its status and period as they stood at the day's end
+// (a later suspension or extension does not rewrite the day).
+func (w *answer) inForceOn(ag AgreementRow, start time.Time) (bool, error) {
+	var then *vocab.AgreementView
+	end := start.Add(24*time.Hour - time.Nanosecond)
+	if !w.clock.AsOf.IsZero() && w.clock.AsOf.Before(end) {
+		end = w.clock.AsOf
+	}
+	q := store.FactQuery{Kind: vocab.FactAgreement, Subject: ag.Agreement.Key, Latest: true, AsOf: end, KnownAt: w.clock.KnownAt}
+	err := w.a.st.Facts(w.ctx, q, func(f store.Fact) error {
+		then = new(vocab.AgreementView)
+		return json.Unmarshal(f.Data, then)
+	})
+	if err != nil || then == nil {
+		return false, err
+	}
+	return then.Status == "in-force" && start.Add(24*time.Hour).After(then.Start) && (then.Ends.IsZero() || start.Before(then.Ends)), nil
 }
 
 // Counts is a number of incidents by some key (a status, a category).

@@ -291,3 +291,57 @@ func mustEntity(t *testing.T, r *record.Record, key string) vocab.Entity {
 	}
 	return e
 }
+
+// TestAgreementAmended extends the ceasefire and suspends it: its end moves,
+// an incident after the first end is no longer outside it, and the change
+// is counted.
+func TestAgreementAmended(t *testing.T) {
+	r := seeded(t)
+	ctx := t.Context()
+	late := `{"id":"late","agreement":"ceasefire-2025-03","reported_by":"ukraine","incidents":[` +
+		`{"time":"2025-04-25T10:00:00Z","place":"Toretsk","lat":48.4,"lon":37.8,"categories":["shelling"],"against":"russia"}]}`
+	if err := appendAs(t, r, "monitor-north", "report", late, nil); err != nil {
+		t.Fatal(err)
+	}
+	outside := func() bool {
+		t.Helper()
+		inc, err := r.Ask.Incidents(ctx, state.Clock{}, state.IncidentFilter{From: time.Date(2025, 4, 25, 0, 0, 0, 0, time.UTC)})
+		if err != nil || len(inc.Incidents) != 1 {
+			t.Fatalf("the late incident: %+v, %v", inc.Incidents, err)
+		}
+		return inc.Incidents[0].Outside
+	}
+	if !outside() {
+		t.Error("an incident of 25 April, after the 30 days, is not flagged outside the agreement")
+	}
+	// Amendments describe times after the agreement they change.
+	if err := appendAt(t, r, "us-administration", "agreement", `{"id":"ceasefire-2025-03","extend_days":10}`, nil, time.Date(2025, 4, 15, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	comp, err := r.Ask.Compliance(ctx, state.Clock{}, "", time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ag := comp.Agreement; ag.Days != 40 || !ag.Ends.Equal(time.Date(2025, 4, 29, 0, 0, 0, 0, time.UTC)) || ag.Changes != 1 || comp.To != "2025-04-28" {
+		t.Errorf("extended by 10 days: %d days, ends %s, %d changes, counted to %s; want 40, 2025-04-29, 1, 2025-04-28", ag.Days, ag.Ends, ag.Changes, comp.To)
+	}
+	if outside() {
+		t.Error("the late incident is still outside the agreement after it was extended past it")
+	}
+	if err := appendAt(t, r, "us-administration", "agreement", `{"id":"ceasefire-2025-03","status":"suspended"}`, nil, time.Date(2025, 4, 16, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	daily, err := r.Ask.Daily(ctx, state.Clock{}, "", time.Date(2025, 3, 22, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !daily.InForce || daily.Agreement.Status != "suspended" || daily.Agreement.Changes != 2 {
+		t.Errorf("22 March, after a suspension in April: in force %v, status %s, %d changes; want true (it was then), suspended, 2", daily.InForce, daily.Agreement.Status, daily.Agreement.Changes)
+	}
+	if later, err := r.Ask.Daily(ctx, state.Clock{}, "", time.Date(2025, 4, 17, 0, 0, 0, 0, time.UTC)); err != nil || later.InForce {
+		t.Errorf("17 April, the day after the suspension: in force %v (%v), want false", later.InForce, err)
+	}
+	if err := appendAs(t, r, "us-administration", "agreement", `{"id":"new-one","extend_days":5}`, nil); err == nil || !strings.Contains(err.Error(), `"parties" and "start" are required`) {
+		t.Errorf("a new agreement with only an extension: %v", err)
+	}
+}

@@ -258,12 +258,18 @@ func TestClocks(t *testing.T) {
 // appendAs signs and appends one entry with the seed's key name.
 func appendAs(t *testing.T, r *record.Record, as, typ, body string, corrects *int64) error {
 	t.Helper()
+	return appendAt(t, r, as, typ, body, corrects, time.Date(2025, 3, 15, 0, 0, 0, 0, time.UTC))
+}
+
+// appendAt appends an entry describing time at.
+func appendAt(t *testing.T, r *record.Record, as, typ, body string, corrects *int64, at time.Time) error {
+	t.Helper()
 	s, err := r.Signer(as)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := r.Log.Now()
-	e, err := entry.Sign(entry.Entry{Type: typ, Body: jsontext.Value(body), Time: time.Date(2025, 3, 15, 0, 0, 0, 0, time.UTC),
+	e, err := entry.Sign(entry.Entry{Type: typ, Body: jsontext.Value(body), Time: at,
 		Recorded: now, Corrects: corrects, Sources: []entry.Source{{Citation: "test"}}}, s)
 	if err != nil {
 		t.Fatal(err)
