@@ -205,20 +205,29 @@ func Import(ctx context.Context, rec *record.Record, r io.Reader, opts ImportOpt
 	var (
 		batch []*entry.Signed
 		lines []int
+		// appendErr is why an append failed; errAppend stops the reading.
+		appendErr error
 	)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		res, err := rec.Log.Append(ctx, batch)
+		// A cancelled import stops between batches, each all or nothing.
+		err := ctx.Err()
+		var res []tlog.Appended
+		if err == nil {
+			res, err = rec.Log.Append(ctx, batch)
+		}
 		if err != nil {
-			line := lines[0]
 			var ref *tlog.Refusal
 			if errors.As(err, &ref) {
-				line, err = lines[ref.Pos], ref.Err
+				appendErr = fmt.Errorf("line %d: the record refused it, so lines %d to %d were not imported (%d reports were, before them): %w",
+					lines[ref.Pos], lines[0], lines[len(lines)-1], sum.Imported, ref.Err)
+			} else {
+				appendErr = fmt.Errorf("appending lines %d to %d: %w (%d reports were imported before them)",
+					lines[0], lines[len(lines)-1], err, sum.Imported)
 			}
-			return fmt.Errorf("line %d: the record refused it, so lines %d to %d were not imported (%d reports were, before them): %w",
-				line, lines[0], lines[len(lines)-1], sum.Imported, err)
+			return errAppend
 		}
 		for _, a := range res {
 			if sum.First < 0 {
@@ -264,8 +273,15 @@ func Import(ctx context.Context, rec *record.Record, r io.Reader, opts ImportOpt
 	if err == nil {
 		err = flush()
 	}
+	if errors.Is(err, errAppend) {
+		err = appendErr
+	}
 	return sum, err
 }
+
+// errAppend stops the second pass when an append fails: the failure itself,
+// with the lines it concerns, is in appendErr.
+var errAppend = errors.New("an append failed")
 
 // importSigner loads the key as and checks the record would take entries
 // it signs.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"parley/internal/incidents"
@@ -61,5 +62,36 @@ func TestImport(t *testing.T) {
 	opts.GoodOnly = true
 	if _, err := incidents.Import(ctx, rec, bytes.NewReader(data), opts, nil); !errors.Is(err, incidents.ErrBadRows) || rec.Log.Size() != size {
 		t.Errorf("--good-only with no good rows: %v", err)
+	}
+}
+
+// TestImportStopsAtAFailedAppend cancels an import after its first batch:
+// it stops there, saying which lines were left out and how many reports
+// made it, and the log holds exactly those.
+func TestImportStopsAtAFailedAppend(t *testing.T) {
+	rec, err := record.Init(context.Background(), t.TempDir(), "test.example/import")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rec.Close() })
+	if _, err := rec.LoadSeed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := incidents.ImportOptions{ReadOptions: testOptions(), As: "monitor-north", Batch: 10}
+	opts.ReportedBy = "monitoring-mission"
+	before := rec.Log.Size()
+	sum, err := incidents.Import(ctx, rec, bytes.NewReader(generated(30)), opts, func(p incidents.Progress) {
+		if p.Appending && p.Rows == 10 {
+			cancel()
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), "appending lines 12 to 21") || !strings.Contains(err.Error(), "10 reports were imported before them") ||
+		strings.Contains(err.Error(), "line 21: appending") {
+		t.Errorf("an import cancelled after its first batch: %v", err)
+	}
+	if sum.Imported != 10 || rec.Log.Size() != before+10 {
+		t.Errorf("%d imported; the log grew by %d; want 10 and 10", sum.Imported, rec.Log.Size()-before)
 	}
 }
