@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -35,6 +36,8 @@ type Store struct {
 	// background, so that commits do not pay for it.
 	stop    chan struct{}
 	stopped chan struct{}
+	// walRestart is walRestartFrames, lowered by tests.
+	walRestart atomic.Int64
 }
 
 // statements are the queries the store runs, prepared once at Open:
@@ -90,7 +93,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// question's window over a kind's facts) spill to temporary files rather
 	// than to the heap: a busy server runs many at once.
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(30000)", "foreign_keys(1)",
-		"mmap_size(1073741824)", "cache_size(-8192)", "wal_autocheckpoint(0)"} {
+		"mmap_size(1073741824)", "cache_size(-8192)", "wal_autocheckpoint(0)", "journal_size_limit(67108864)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -113,14 +116,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s.stop, s.stopped = make(chan struct{}), make(chan struct{})
+	s.walRestart.Store(walRestartFrames)
 	go s.checkpointWAL()
 	return s, nil
 }
+
+// walRestartFrames is how many pages the write-ahead log may hold before
+// the checkpointer makes writers wait while it empties the log: about
+// 64 MiB of 4 KiB pages.
+const walRestartFrames = 16384
 
 // checkpointWAL copies committed pages from the write-ahead log into the
 // database file every half second, off the commit path (automatic
 // checkpoints, which run inside a commit, are off). A crash loses nothing:
 // SQLite replays the WAL when the file is next opened.
+//
+// A passive checkpoint never waits, so under appends without a pause (an
+// import) it never catches up with the last commit, and the log is never
+// started again from its beginning: it would grow without bound. Past
+// walRestartFrames the checkpointer therefore runs a RESTART checkpoint,
+// which holds new commits back (they wait, as for any lock) until the log
+// is copied, so that the next commit writes the log from its start.
 func (s *Store) checkpointWAL() {
 	defer close(s.stopped)
 	t := time.NewTicker(500 * time.Millisecond)
@@ -130,7 +146,10 @@ func (s *Store) checkpointWAL() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			var busy, frames, copied int
+			if s.db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied) == nil && int64(frames) > s.walRestart.Load() {
+				s.db.Exec(`PRAGMA wal_checkpoint(RESTART)`)
+			}
 		}
 	}
 }

@@ -3,9 +3,12 @@ package sqlite
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -111,6 +114,7 @@ func TestDurabilitySettings(t *testing.T) {
 		{"journal_mode", "wal"},
 		{"synchronous", "2"}, // FULL
 		{"busy_timeout", "30000"},
+		{"journal_size_limit", "67108864"},
 	}
 	for _, p := range pragmas {
 		t.Run(p.name, func(t *testing.T) {
@@ -204,4 +208,51 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("Append at 2 after reopen: error = %v, want store.ErrConflict", err)
 	}
 	mustAppend(t, s, 3, "leaf 3")
+}
+
+// TestWALStaysBounded appends without a pause, as an import does: the
+// checkpointer must start the write-ahead log again from its beginning now
+// and then, or it grows with every commit. The log's header counts the
+// times it was started again (its checkpoint sequence number).
+func TestWALStaysBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s := open(t, path)
+	defer s.Close()
+	s.walRestart.Store(256) // 1 MiB of pages, not 64
+	restarts := func() uint32 {
+		t.Helper()
+		h := make([]byte, 16)
+		f, err := os.Open(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := io.ReadFull(f, h); err != nil {
+			t.Fatal(err)
+		}
+		return binary.BigEndian.Uint32(h[12:16])
+	}
+	leaf := bytes.Repeat([]byte("x"), 4<<10)
+	var first uint32
+	start := time.Now()
+	for i := int64(0); ; i++ {
+		tag := fmt.Sprintf("leaf %d ", i)
+		b := store.Batch{Start: i,
+			Leaves:     []store.Leaf{{Index: i, Hash: sha256.Sum256([]byte(tag)), Type: "note", Data: append([]byte(tag), leaf...)}},
+			Tiles:      []store.Tile{{Level: 0, Index: i / 256, Width: int(i%256 + 1), Data: []byte(tag)}},
+			Checkpoint: store.Checkpoint{Size: i + 1, Time: time.Now(), Note: []byte(tag)}}
+		if err := s.Append(t.Context(), b); err != nil {
+			t.Fatalf("Append at %d: %v", i, err)
+		}
+		if i == 0 {
+			first = restarts()
+		}
+		if n := restarts() - first; n >= 2 {
+			t.Logf("the log was started again %d times in %d appends", n, i+1)
+			return
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("%d appends in 20 s without a pause, and the write-ahead log was started again %d times: it only grows", i+1, restarts()-first)
+		}
+	}
 }
