@@ -85,9 +85,19 @@ type Log struct {
 	// cache holds tiles for the log's readers: proofs and roots.
 	cache *tileCache
 
+	// shared is the store as several processes share it, or nil; follow
+	// stops following it.
+	shared store.Shared
+	follow context.CancelFunc
+	// following is the outcome of the last catch-up with a shared store.
+	following atomic.Pointer[error]
+
 	// Owned by the sequencer goroutine.
 	size  int64
 	tiles map[tileKey][]byte
+	// projAt is the size the projection was last made current at: when
+	// another process has appended since, it is loaded again.
+	projAt int64
 }
 
 // Open opens the record in st, creating it if st is empty (which needs
@@ -137,11 +147,18 @@ func Open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("open log: the operator key given is %s, but this record's operator is %s",
 			entry.KeyID(l.operator.Name(), l.operator.KeyHash()), keyIDOf(l.opVerify))
 	}
-	if err := l.load(ctx); err != nil {
+	l.shared, _ = st.(store.Shared)
+	if err := l.open(ctx); err != nil {
 		return nil, err
 	}
+	var changes <-chan struct{}
+	if l.shared != nil {
+		var fctx context.Context
+		fctx, l.follow = context.WithCancel(context.Background())
+		changes = l.shared.Changes(fctx)
+	}
 	l.closed.Add(1)
-	go l.sequence()
+	go l.sequence(changes)
 	if l.size == 0 && l.operator != nil {
 		if err := l.genesis(ctx); err != nil {
 			l.Close()
@@ -204,14 +221,36 @@ func genesisEntry(origin, opKey string, operator note.Signer, at time.Time) (*en
 	return entry.Sign(entry.Entry{Type: KeyRegister, Body: body, Time: at, Recorded: at}, operator)
 }
 
+// open loads the sequencer's state; from a shared store, in a turn, so
+// that no other process appends meanwhile.
+func (l *Log) open(ctx context.Context) error {
+	if l.shared == nil {
+		return l.load(ctx)
+	}
+	t, err := l.shared.Turn(ctx)
+	if err != nil {
+		return fmt.Errorf("open log: %w", err)
+	}
+	defer t.End()
+	return l.loadAt(ctx, t.Size())
+}
+
 // load reads the sequencer's state from the store: size, keys, checkpoint.
 func (l *Log) load(ctx context.Context) error {
 	size, err := l.st.Size(ctx)
 	if err != nil {
 		return fmt.Errorf("open log: %w", err)
 	}
+	return l.loadAt(ctx, size)
+}
+
+// loadAt loads the state of the first size entries.
+func (l *Log) loadAt(ctx context.Context, size int64) error {
 	kr := newKeyring(keyIDOf(l.opVerify), l.types)
-	err = l.st.LeavesOfType(ctx, []string{KeyRegister, KeyRevoke}, func(lf store.Leaf) error {
+	err := l.st.LeavesOfType(ctx, []string{KeyRegister, KeyRevoke}, func(lf store.Leaf) error {
+		if lf.Index >= size {
+			return nil
+		}
 		s, err := parseLeaf(lf.Data, 0)
 		if err != nil {
 			return fmt.Errorf("entry %d: %w", lf.Index, err)
@@ -232,6 +271,7 @@ func (l *Log) load(ctx context.Context) error {
 		if err := l.proj.Load(ctx, l.st, size); err != nil {
 			return fmt.Errorf("open log: projections: %w", err)
 		}
+		l.projAt = size
 	}
 	c, err := l.st.LatestCheckpoint(ctx)
 	switch {
@@ -325,6 +365,9 @@ func (l *Log) Close() error {
 	}
 	l.closing.Unlock()
 	l.closed.Wait()
+	if l.follow != nil {
+		l.follow()
+	}
 	return nil
 }
 
@@ -381,24 +424,58 @@ func (l *Log) Append(ctx context.Context, entries []*entry.Signed) ([]Appended, 
 	if len(entries) == 0 {
 		return nil, nil
 	}
+	if l.shared != nil && l.unknownAuthor(entries) {
+		// The key may have been registered through another server: catch up
+		// before judging.
+		if err := l.submit(ctx, &request{done: make(chan struct{})}); err != nil {
+			return nil, err
+		}
+	}
 	req := &request{entries: make([]*prepared, len(entries)), done: make(chan struct{})}
 	if err := l.prepare(entries, req.entries); err != nil {
 		return nil, err
 	}
+	if err := l.submit(ctx, req); err != nil {
+		return nil, err
+	}
+	return req.result, req.err
+}
+
+// submit hands req to the sequencer and waits for it to be done. A request
+// without entries only has the sequencer catch up with a shared store.
+func (l *Log) submit(ctx context.Context, req *request) error {
 	l.closing.RLock()
 	if l.stopped {
 		l.closing.RUnlock()
-		return nil, ErrClosed
+		return ErrClosed
 	}
 	select {
 	case l.reqs <- req:
 	case <-ctx.Done():
 		l.closing.RUnlock()
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 	l.closing.RUnlock()
 	<-req.done // once submitted, wait: the outcome must be known, not guessed
-	return req.result, req.err
+	return nil
+}
+
+// unknownAuthor reports whether an entry is signed by a key that is neither
+// registered nor registered by an earlier entry of the same call.
+func (l *Log) unknownAuthor(entries []*entry.Signed) bool {
+	kr := l.keys.Load()
+	own := map[string]bool{}
+	for _, s := range entries {
+		if _, ok := kr.verifier(s.Entry.Author); !ok && !own[s.Entry.Author] {
+			return true
+		}
+		if s.Entry.Type == KeyRegister {
+			if body, err := l.types.Decode(&s.Entry); err == nil {
+				own[body.(*KeyRegisterBody).ID()] = true
+			}
+		}
+	}
+	return false
 }
 
 // prepare checks every entry's shape, type, body and signature, in parallel.
@@ -491,13 +568,24 @@ func (l *Log) check(s *entry.Signed, kr *keyring, own map[string]note.Verifier) 
 }
 
 // sequence is the sequencer: it takes waiting requests in batches and commits
-// each batch in one durable transaction (group commit).
-func (l *Log) sequence() {
+// each batch in one durable transaction (group commit). Between batches it
+// follows what other processes append to a shared store.
+func (l *Log) sequence(changes <-chan struct{}) {
 	defer l.closed.Done()
 	for {
 		var first *request
 		select {
+		case <-changes:
+			// An error here is met again, and told, by the next append.
+			err := l.catchUp(context.Background())
+			l.following.Store(&err)
+			continue
 		case first = <-l.reqs:
+			if first.entries == nil {
+				first.err = l.catchUp(context.Background())
+				close(first.done)
+				continue
+			}
 		case <-l.quit:
 			// Finish what was submitted before Close.
 			for {
@@ -535,7 +623,16 @@ func (l *Log) commit(batch []*request) {
 	// only then are the batch's entries looked up and the batch retried.
 	found := map[[32]byte]int64{}
 	for attempt := 0; attempt < 8; attempt++ {
-		err = l.tryCommit(ctx, batch, found)
+		var t store.Turn
+		if l.shared != nil {
+			if t, err = l.turn(ctx); err != nil {
+				break
+			}
+		}
+		err = l.tryCommit(ctx, batch, found, t)
+		if t != nil {
+			t.End()
+		}
 		if err == nil {
 			break
 		}
@@ -560,7 +657,7 @@ func (l *Log) commit(batch []*request) {
 // tryCommit assigns indexes, extends the tree, signs a checkpoint and
 // writes it all in one store transaction. Requests refused here get their
 // own error; a store error fails the whole batch.
-func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byte]int64) (err error) {
+func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byte]int64, t store.Turn) (err error) {
 	kr := l.keys.Load()
 	g := newGrowth(ctx, l.size, l.cachedTile)
 	var leaves []store.Leaf
@@ -652,11 +749,17 @@ func (l *Log) tryCommit(ctx context.Context, batch []*request, found map[[32]byt
 	}
 	b := store.Batch{Start: l.size, Leaves: leaves, Tiles: tiles, Derived: derived,
 		Checkpoint: store.Checkpoint{Size: cp.Size, Time: cp.Time, Note: cp.Note}}
-	if err := l.st.Append(ctx, b); err != nil {
+	if t != nil {
+		err = t.Append(ctx, b)
+	} else {
+		err = l.st.Append(ctx, b)
+	}
+	if err != nil {
 		return err
 	}
 	if l.proj != nil {
 		l.proj.Commit()
+		l.projAt = g.size
 	}
 	l.cache.add(tiles)
 	l.size = g.size

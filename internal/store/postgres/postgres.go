@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -75,6 +76,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
 	}
+	// pg_stat_activity names the process behind each connection: with
+	// pg_locks, it tells which server holds the turn to append.
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = fmt.Sprintf("parley pid %d", os.Getpid())
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -111,40 +117,50 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 
 // Append commits b in one transaction, after the appenders before it.
 func (s *Store) Append(ctx context.Context, b store.Batch) error {
-	end := b.Start + int64(len(b.Leaves))
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, sqlAdvance, b.Start, end)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			var size int64
-			if err := tx.QueryRow(ctx, sqlSize).Scan(&size); err != nil {
-				return err
-			}
-			return fmt.Errorf("append at %d, log has %d: %w", b.Start, size, store.ErrConflict)
-		}
-		if err := insertLeaves(ctx, tx, b); err != nil {
-			return err
-		}
-		if err := upsertTiles(ctx, tx, b.Tiles); err != nil {
-			return err
-		}
-		if b.Derived != nil {
-			if err := putDerived(ctx, tx, b.Start, end, b.Derived); err != nil {
-				return fmt.Errorf("facts: %w", err)
-			}
-		}
-		if b.Checkpoint.Note != nil {
-			c := b.Checkpoint
-			if _, err := tx.Exec(ctx, sqlInsertCheckpoint, c.Size, c.Time, c.Note); err != nil {
-				return fmt.Errorf("checkpoint %d: %w", c.Size, err)
-			}
-		}
-		return nil
-	})
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return writeBatch(ctx, tx, b) })
 	if err != nil {
 		return fmt.Errorf("append: %w", err)
+	}
+	return nil
+}
+
+// writeBatch writes b in tx: it advances the size (store.ErrConflict if b
+// does not start at it), and stores the leaves, tiles, facts and checkpoint.
+// Its notice to the followers goes out when tx commits.
+func writeBatch(ctx context.Context, tx pgx.Tx, b store.Batch) error {
+	end := b.Start + int64(len(b.Leaves))
+	tag, err := tx.Exec(ctx, sqlAdvance, b.Start, end)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		var size int64
+		if err := tx.QueryRow(ctx, sqlSize).Scan(&size); err != nil {
+			return err
+		}
+		return fmt.Errorf("append at %d, log has %d: %w", b.Start, size, store.ErrConflict)
+	}
+	if err := insertLeaves(ctx, tx, b); err != nil {
+		return err
+	}
+	if err := upsertTiles(ctx, tx, b.Tiles); err != nil {
+		return err
+	}
+	if b.Derived != nil {
+		if err := putDerived(ctx, tx, b.Start, end, b.Derived); err != nil {
+			return fmt.Errorf("facts: %w", err)
+		}
+	}
+	if b.Checkpoint.Note != nil {
+		c := b.Checkpoint
+		if _, err := tx.Exec(ctx, sqlInsertCheckpoint, c.Size, c.Time, c.Note); err != nil {
+			return fmt.Errorf("checkpoint %d: %w", c.Size, err)
+		}
+	}
+	if len(b.Leaves) > 0 {
+		if _, err := tx.Exec(ctx, sqlNotify); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
 	}
 	return nil
 }

@@ -2,13 +2,11 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -18,95 +16,18 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/internal/store"
+	"parley/internal/store/postgres/pgtest"
 	"parley/internal/store/storetest"
 )
 
-// serverURL is the PostgreSQL server the tests run against.
-func serverURL() string {
-	if u := os.Getenv("PARLEY_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// connect connects to the test server. Without a server the test is
-// skipped, but in CI (CI set), where one must run, it fails.
-func connect(t testing.TB) *pgx.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, serverURL())
-	if err == nil {
-		err = conn.Ping(ctx)
-	}
-	if err != nil {
-		msg := fmt.Sprintf("no PostgreSQL server at PARLEY_TEST_POSTGRES (%s): %v", redacted(serverURL()), err)
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s; CI must run one (pg_ctlcluster ... main start)", msg)
-		}
-		t.Skip(msg)
-	}
-	return conn
-}
-
-// redacted is u without its password, to print.
-func redacted(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.User == nil {
-		return u
-	}
-	return p.Redacted()
-}
-
-// freshSchema creates an empty schema for one test, dropped (with all it
-// holds) when the test ends, and returns the URL of the server with the
-// schema as its search path.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	_, u := newSchema(t)
-	return u
-}
-
-// newSchema is freshSchema, and returns the schema's name too.
-func newSchema(t testing.TB) (name, u string) {
-	t.Helper()
-	conn := connect(t)
-	defer conn.Close(context.Background())
-	name = schemaName(t)
-	if _, err := conn.Exec(t.Context(), `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("create schema %s: %v", name, err)
-	}
-	return name, withSearchPath(t, serverURL(), name)
-}
-
-// schemaName returns a new schema name for one test, and drops the schema
-// of that name, with all it holds, if there is one when the test ends.
-func schemaName(t testing.TB) string {
-	t.Helper()
-	name := "parley_test_" + strings.ToLower(rand.Text()[:12])
-	t.Cleanup(func() {
-		conn := connect(t)
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return name
-}
-
-// withSearchPath returns the URL u with search_path set to schema.
-func withSearchPath(t testing.TB, u, schema string) string {
-	t.Helper()
-	p, err := url.Parse(u)
-	if err != nil || p.Scheme == "" {
-		// key=value settings
-		return u + " search_path=" + schema
-	}
-	q := p.Query()
-	q.Set("search_path", schema)
-	p.RawQuery = q.Encode()
-	return p.String()
-}
+var (
+	serverURL      = pgtest.ServerURL
+	connect        = pgtest.Connect
+	freshSchema    = pgtest.URL
+	newSchema      = pgtest.NewSchema
+	schemaName     = pgtest.SchemaName
+	withSearchPath = func(_ testing.TB, u, schema string) string { return pgtest.WithSearchPath(u, schema) }
+)
 
 func open(t testing.TB, u string) *Store {
 	t.Helper()
