@@ -136,7 +136,7 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	if e.server != "" {
 		return addRemote(ctx, e, *dir, u, *as)
 	}
-	r, err := record.Open(ctx, *dir)
+	r, err := e.open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func addBatch(ctx context.Context, e *env, dir, file, as string) error {
 	if err != nil {
 		return fmt.Errorf("add --batch: %w", err)
 	}
-	r, err := record.Open(ctx, dir)
+	r, err := e.open(ctx, dir)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"parley/internal/problem"
-	"parley/internal/record"
 	"parley/internal/state"
 	"parley/internal/vocab"
 )
@@ -63,7 +62,7 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 	if e.server != "" {
 		answer, err = askServer(ctx, e, q)
 	} else {
-		answer, err = askLocal(ctx, *dir, q)
+		answer, err = askLocal(ctx, e, *dir, q)
 	}
 	if err != nil {
 		if k := problem.KindOf(err); k == problem.Invalid {
@@ -79,8 +78,8 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 }
 
 // askLocal answers a query from the record in dir.
-func askLocal(ctx context.Context, dir string, q state.Query) (any, error) {
-	r, err := record.Open(ctx, dir)
+func askLocal(ctx context.Context, e *env, dir string, q state.Query) (any, error) {
+	r, err := e.open(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +351,7 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	r, err := record.Open(ctx, *dir)
+	r, err := e.open(ctx, *dir)
 	if err != nil {
 		return err
 	}

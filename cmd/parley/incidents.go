@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"parley/internal/incidents"
-	"parley/internal/record"
 )
 
 // mapFlag collects repeated "NAME=ID" flags: a name in the file, and what
@@ -95,7 +94,7 @@ func runIncidents(ctx context.Context, e *env, args []string) error {
 		}
 		in = f
 	}
-	r, err := record.Open(ctx, *dir)
+	r, err := e.open(ctx, *dir)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"parley/internal/record"
 )
 
 func main() {
@@ -35,6 +37,23 @@ type env struct {
 	// (--server, or PARLEY_SERVER), "" for the local record; token is the
 	// API token sent to it (--token, or PARLEY_TOKEN).
 	server, token string
+	// db names the record's store (--db, or PARLEY_DB): "" for the SQLite
+	// file in the data directory; set by flags.
+	db *string
+}
+
+// open opens the record whose keys are in dir, in the store --db names.
+func (e *env) open(ctx context.Context, dir string) (*record.Record, error) {
+	return record.OpenDB(ctx, dir, e.database())
+}
+
+// database is the store --db names ("" for the SQLite file in the data
+// directory).
+func (e *env) database() string {
+	if e.db == nil {
+		return e.getenv("PARLEY_DB")
+	}
+	return *e.db
 }
 
 // A command is one verb of the CLI.
@@ -61,6 +80,8 @@ func commands() []command {
 		{"gen", "write a synthetic negotiation as a batch file: gen --entries N --seed S [--out FILE]", runGen},
 		{"report", "reports on a ceasefire: report daily --date D [--agreement A] [--format text|json|html]", runReport},
 		{"rebuild", "throw the projections away and fold the whole log again", runRebuild},
+		{"migrate", "bring the store's schema up to date: migrate [--db postgres://…]", runMigrate},
+		{"copy", "copy a record between stores and prove the copy: copy --from DB --to DB", runCopy},
 		{"serve", "serve the record over HTTP: serve [--addr 127.0.0.1:8080] [--public]", runServe},
 		{"channel", "confidential channels on a server: channel key|create|list|show|add|remove|post|read", runChannel},
 		{"evidence", "files incident reports name by SHA-256: evidence add FILE... | get HASH [-o FILE] | show HASH", runEvidence},
@@ -115,7 +136,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: parley COMMAND [flags] [args]")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Every command takes --dir DIR (default $PARLEY_DIR, else ./parley-data).")
+	fmt.Fprintln(w, "Every command takes --dir DIR (default $PARLEY_DIR, else ./parley-data), where the keys are")
+	fmt.Fprintln(w, "kept, and --db postgres://… (default $PARLEY_DB, else DIR/parley.db), where the record is.")
 	fmt.Fprintln(w, "With --server URL (or $PARLEY_SERVER) before the command, add, ask, verify and export")
 	fmt.Fprintln(w, "run against a parley server, with the API token --token (or $PARLEY_TOKEN); keys stay here.")
 	fmt.Fprintln(w)
@@ -157,6 +179,7 @@ func flags(e *env, name string) (*flag.FlagSet, *string) {
 		def = "parley-data"
 	}
 	dir := fs.String("dir", def, "the record's data directory (env PARLEY_DIR)")
+	e.db = fs.String("db", e.getenv("PARLEY_DB"), "the record's store: postgres://USER@HOST:PORT/DB, or sqlite:PATH (env PARLEY_DB; default DIR/parley.db)")
 	return fs, dir
 }
 

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"parley/internal/problem"
-	"parley/internal/record"
 	"parley/internal/state"
 	"parley/internal/vocab"
 	"parley/internal/web"
@@ -137,7 +136,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if e.server != "" {
 		rep, err = dailyServer(ctx, e, *date, *agreement, *asOf, *knownAt)
 	} else {
-		rep, err = dailyLocal(ctx, *dir, *date, *agreement, *asOf, *knownAt)
+		rep, err = dailyLocal(ctx, e, *dir, *date, *agreement, *asOf, *knownAt)
 	}
 	if err != nil {
 		if problem.KindOf(err) == problem.Invalid {
@@ -156,8 +155,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 }
 
 // dailyLocal makes the daily report from the record in dir.
-func dailyLocal(ctx context.Context, dir, date, agreement, asOf, knownAt string) (state.DailyReport, error) {
-	r, err := record.Open(ctx, dir)
+func dailyLocal(ctx context.Context, e *env, dir, date, agreement, asOf, knownAt string) (state.DailyReport, error) {
+	r, err := e.open(ctx, dir)
 	if err != nil {
 		return state.DailyReport{}, err
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"parley/internal/problem"
-	"parley/internal/record"
 	"parley/internal/tlog"
 )
 
@@ -26,7 +25,7 @@ func runLog(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	r, err := record.Open(ctx, *dir)
+	r, err := e.open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -108,7 +107,7 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := record.Open(ctx, *dir)
+	r, err := e.open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -171,7 +170,7 @@ func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	r, err := record.Open(ctx, *dir)
+	r, err := e.open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -205,7 +204,7 @@ func runProof(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := record.Open(ctx, *dir)
+		r, err := e.open(ctx, *dir)
 		if err != nil {
 			return err
 		}
@@ -227,7 +226,7 @@ func runProof(ctx context.Context, e *env, args []string) error {
 				return usageErr("proof consistency: %q is not a tree size", s)
 			}
 		}
-		r, err := record.Open(ctx, *dir)
+		r, err := e.open(ctx, *dir)
 		if err != nil {
 			return err
 		}
@@ -246,7 +245,7 @@ func runProof(ctx context.Context, e *env, args []string) error {
 		}
 		pinned := "the pinned operator key"
 		if *key == "" {
-			if r, err := record.Open(ctx, *dir); err == nil {
+			if r, err := e.open(ctx, *dir); err == nil {
 				*key = r.Log.OperatorKey()
 				pinned = "the operator key of the record in " + *dir
 				r.Close()

@@ -26,12 +26,16 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	r, err := record.Init(ctx, *dir, *origin)
+	r, err := record.InitDB(ctx, *dir, e.database(), *origin)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
 	defer r.Close()
-	fmt.Fprintf(e.stdout, "created record %s in %s\n", r.Log.Origin(), *dir)
+	if r.DB != "" {
+		fmt.Fprintf(e.stdout, "created record %s in %s (keys in %s)\n", r.Log.Origin(), record.Redact(r.DB), *dir)
+	} else {
+		fmt.Fprintf(e.stdout, "created record %s in %s\n", r.Log.Origin(), *dir)
+	}
 	fmt.Fprintf(e.stdout, "operator key: %s\n", r.Log.OperatorKey())
 	return nil
 }
@@ -54,7 +58,7 @@ func runKey(ctx context.Context, e *env, args []string) error {
 			}
 			return keyNewRemote(ctx, e, *dir, pos[0])
 		}
-		r, err := record.Open(ctx, *dir)
+		r, err := e.open(ctx, *dir)
 		if err != nil {
 			return err
 		}
@@ -74,7 +78,7 @@ func runKey(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := record.Open(ctx, *dir)
+		r, err := e.open(ctx, *dir)
 		if err != nil {
 			return err
 		}
@@ -91,7 +95,7 @@ func runKey(ctx context.Context, e *env, args []string) error {
 		if _, err := parse(fs, args[1:], 0, 0); err != nil {
 			return err
 		}
-		r, err := record.Open(ctx, *dir)
+		r, err := e.open(ctx, *dir)
 		if err != nil {
 			return err
 		}
@@ -166,7 +170,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if e.server != "" {
 		return exportRemote(ctx, e, *format, to)
 	}
-	r, err := record.Open(ctx, *dir)
+	r, err := e.open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -278,13 +282,17 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	defer in.Close()
 	bar := newProgress(e.stderr, size)
-	sum, err := record.Import(ctx, *dir, bufio.NewReaderSize(in, 1<<20), bar.update)
+	sum, err := record.ImportDB(ctx, *dir, e.database(), bufio.NewReaderSize(in, 1<<20), bar.update)
 	bar.done()
 	if err != nil {
 		return fmt.Errorf("import %s: nothing imported: %w", pos[0], err)
 	}
+	where := *dir
+	if db := e.database(); db != "" {
+		where = record.Redact(db)
+	}
 	fmt.Fprintf(e.stdout, "imported %s into %s: %d entries, tree size %d, root %s (read-only: the operator key stays with the operator)\n",
-		sum.Origin, *dir, sum.Entries, sum.Entries, sum.Root)
+		sum.Origin, where, sum.Entries, sum.Entries, sum.Root)
 	return nil
 }
 
@@ -311,7 +319,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		}
 		what = e.server
 	} else if len(pos) == 0 {
-		r, err := record.Open(ctx, *dir)
+		r, err := e.open(ctx, *dir)
 		if err != nil {
 			return err
 		}

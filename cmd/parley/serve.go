@@ -30,7 +30,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	r, err := record.Open(ctx, *dir)
+	r, err := e.open(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func runAccount(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := record.Open(ctx, *dir)
+	r, err := e.open(ctx, *dir)
 	if err != nil {
 		return err
 	}

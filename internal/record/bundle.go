@@ -40,14 +40,64 @@ func (r *Record) Verify(ctx context.Context, progress func(entries, bytes int64)
 // the record in dir. The new record has no operator key: it is a read-only
 // copy that proves what the bundle holds.
 func Import(ctx context.Context, dir string, rd io.Reader, progress func(entries, bytes int64)) (tlog.Summary, error) {
-	final := filepath.Join(dir, StoreFile)
+	return ImportDB(ctx, dir, "", rd, progress)
+}
+
+// ImportDB is Import into the store db names. A SQLite file is written
+// aside and renamed into place only once the bundle verifies; a PostgreSQL
+// schema must hold nothing, and if the bundle fails to verify part way it
+// keeps what was read before the failure, which the error says, and must
+// be emptied (its schema dropped) before it is used again.
+func ImportDB(ctx context.Context, dir, db string, rd io.Reader, progress func(entries, bytes int64)) (tlog.Summary, error) {
+	path, err := sqlitePath(dir, db)
+	if err != nil {
+		return tlog.Summary{}, err
+	}
+	if path == "" {
+		return importInto(ctx, db, rd, progress)
+	}
+	return importFile(ctx, dir, path, rd, progress)
+}
+
+// importInto imports into an empty PostgreSQL schema.
+func importInto(ctx context.Context, db string, rd io.Reader, progress func(entries, bytes int64)) (tlog.Summary, error) {
+	st, err := OpenStore(ctx, "", db)
+	if err != nil {
+		return tlog.Summary{}, err
+	}
+	defer st.Close()
+	held, err := holdsRecord(ctx, st)
+	if err != nil {
+		return tlog.Summary{}, err
+	}
+	size, err := st.Size(ctx)
+	if err != nil {
+		return tlog.Summary{}, err
+	}
+	if held || size > 0 {
+		return tlog.Summary{}, problem.New(problem.Conflict, "--db", "%s already holds a record (%d entries): import into an empty schema", Redact(db), size)
+	}
+	types, err := vocab.Types()
+	if err != nil {
+		return tlog.Summary{}, err
+	}
+	sum, err := tlog.Verify(ctx, rd, tlog.VerifyOptions{Types: types, Progress: progress, Into: st})
+	if err != nil {
+		n, _ := st.Size(ctx)
+		return tlog.Summary{}, fmt.Errorf("%w (%s now holds the %d entries read before this: drop its schema before using it again)", err, Redact(db), n)
+	}
+	return sum, nil
+}
+
+// importFile imports into a new SQLite file at final.
+func importFile(ctx context.Context, dir, final string, rd io.Reader, progress func(entries, bytes int64)) (tlog.Summary, error) {
 	if _, err := os.Stat(final); err == nil {
 		return tlog.Summary{}, problem.New(problem.Conflict, dir, "a record already exists here: import into a new directory")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return tlog.Summary{}, err
 	}
-	tmp := filepath.Join(dir, StoreFile+".importing")
+	tmp := final + ".importing"
 	removeDB(tmp)
 	st, err := sqlite.Open(ctx, tmp)
 	if err != nil {

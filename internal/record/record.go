@@ -29,7 +29,6 @@ import (
 	"parley/internal/problem"
 	"parley/internal/state"
 	"parley/internal/store"
-	"parley/internal/store/sqlite"
 	"parley/internal/tlog"
 	"parley/internal/vocab"
 )
@@ -41,13 +40,15 @@ const (
 	KeysDir     = "keys"
 )
 
-// A Record is an open data directory.
+// A Record is an open data directory and the store it names.
 type Record struct {
 	Dir string
+	// DB names the store: "" for the SQLite file in Dir (see OpenStore).
+	DB  string
 	Log *tlog.Log
 	// Ask answers the questions of the record's state.
 	Ask      *state.Asker
-	store    *sqlite.Store
+	store    store.Store
 	types    *entry.Registry
 	operator note.Signer // nil when read-only
 }
@@ -68,6 +69,16 @@ var originName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:-]{0,127}$`)
 // Init creates a record in dir (created if missing; it must not already hold
 // a record) with a new operator key named origin.
 func Init(ctx context.Context, dir, origin string) (*Record, error) {
+	return InitDB(ctx, dir, "", origin)
+}
+
+// InitDB creates a record in the store db names (which must not hold one),
+// with a new operator key named origin kept in dir.
+func InitDB(ctx context.Context, dir, db, origin string) (*Record, error) {
+	path, err := sqlitePath(dir, db)
+	if err != nil {
+		return nil, err
+	}
 	if origin == "" {
 		origin = DefaultOrigin()
 	}
@@ -77,21 +88,40 @@ func Init(ctx context.Context, dir, origin string) (*Record, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, StoreFile)); err == nil {
-		return nil, problem.New(problem.Conflict, dir, "a record already exists here")
+	if path != "" {
+		if _, err := os.Stat(path); err == nil {
+			return nil, problem.New(problem.Conflict, dir, "a record already exists here")
+		}
+	} else if _, err := os.Stat(filepath.Join(dir, OperatorKey)); err == nil {
+		return nil, problem.New(problem.Conflict, dir, "an operator key is already kept here, for another record: give a new --dir")
+	}
+	st, err := OpenStore(ctx, dir, db)
+	if err != nil {
+		return nil, err
+	}
+	if held, err := holdsRecord(ctx, st); err != nil || held {
+		st.Close()
+		if err == nil {
+			err = problem.New(problem.Conflict, "--db", "%s already holds a record", Redact(db))
+		}
+		return nil, err
 	}
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
 	if err != nil {
+		st.Close()
 		return nil, err
 	}
 	if err := writeSecret(filepath.Join(dir, OperatorKey), skey); err != nil {
+		st.Close()
 		return nil, err
 	}
-	r, err := open(ctx, dir, tlog.Config{Origin: origin, OperatorKey: vkey})
+	r, err := open(ctx, dir, db, st, tlog.Config{Origin: origin, OperatorKey: vkey})
 	if err != nil {
 		// Leave nothing half-made: a later init must be able to start over.
 		os.Remove(filepath.Join(dir, OperatorKey))
-		removeDB(filepath.Join(dir, StoreFile))
+		if path != "" {
+			removeDB(path)
+		}
 		return nil, err
 	}
 	return r, nil
@@ -99,34 +129,58 @@ func Init(ctx context.Context, dir, origin string) (*Record, error) {
 
 // Open opens the record in dir. Without operator.key it opens read-only.
 func Open(ctx context.Context, dir string) (*Record, error) {
-	if _, err := os.Stat(filepath.Join(dir, StoreFile)); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, problem.New(problem.NotFound, dir, "no record here: create one with `parley init` or `parley import FILE` (or point --dir / PARLEY_DIR at one)")
+	return OpenDB(ctx, dir, "")
+}
+
+// OpenDB opens the record in the store db names, with the keys in dir.
+// Without dir/operator.key it opens read-only.
+func OpenDB(ctx context.Context, dir, db string) (*Record, error) {
+	path, err := sqlitePath(dir, db)
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, problem.New(problem.NotFound, dir, "no record here: create one with `parley init` or `parley import FILE` (or point --dir / PARLEY_DIR at one)")
+			}
+			return nil, err
+		}
+	}
+	st, err := OpenStore(ctx, dir, db)
+	if err != nil {
+		return nil, err
+	}
+	if held, err := holdsRecord(ctx, st); err != nil || !held {
+		st.Close()
+		if err == nil {
+			err = problem.New(problem.NotFound, "--db", "%s holds no record: create one with `parley init --db …` or `parley copy`", Redact(db))
 		}
 		return nil, err
 	}
-	return open(ctx, dir, tlog.Config{})
+	return open(ctx, dir, db, st, tlog.Config{})
 }
 
-func open(ctx context.Context, dir string, cfg tlog.Config) (*Record, error) {
+// open opens the log in st, which it closes if it fails.
+func open(ctx context.Context, dir, db string, st store.Store, cfg tlog.Config) (*Record, error) {
 	types, err := vocab.Types()
 	if err != nil {
+		st.Close()
 		return nil, err
 	}
 	cfg.Types = types
 	cfg.Projection = state.NewProjection(types)
-	r := &Record{Dir: dir, types: types}
+	r := &Record{Dir: dir, DB: db, types: types, store: st}
 	skey, err := os.ReadFile(filepath.Join(dir, OperatorKey))
 	switch {
 	case err == nil:
 		if r.operator, err = note.NewSigner(strings.TrimSpace(string(skey))); err != nil {
+			st.Close()
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, OperatorKey), err)
 		}
 		cfg.Operator = r.operator
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, err
-	}
-	if r.store, err = sqlite.Open(ctx, filepath.Join(dir, StoreFile)); err != nil {
+		st.Close()
 		return nil, err
 	}
 	if r.Log, err = tlog.Open(ctx, r.store, cfg); err != nil {
@@ -142,10 +196,10 @@ func (r *Record) Rebuild(ctx context.Context, progress func(done int64)) error {
 	return state.Rebuild(ctx, r.store, r.types, r.Log.Size(), progress)
 }
 
-// Store returns the record's store, for the questions and dumps that read
 // Types is the registry of the entry types the record accepts.
 func (r *Record) Types() *entry.Registry { return r.types }
 
+// Store returns the record's store, for the questions and dumps that read
 // it directly.
 func (r *Record) Store() store.Store { return r.store }
 

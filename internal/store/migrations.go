@@ -46,3 +46,12 @@ func Migrations(fsys fs.FS, dir string) ([]Migration, error) {
 	}
 	return out, nil
 }
+
+// Migrator is implemented by every driver: its store brings its schema up
+// to date when it is opened, under a lock where several processes may open
+// it at once, and says what it applied.
+type Migrator interface {
+	// Migrated returns the names of the migrations applied when the store
+	// was opened, in order; none if its schema was up to date.
+	Migrated() []string
+}

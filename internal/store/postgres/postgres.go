@@ -32,7 +32,8 @@ const defaultMaxConns = 16
 
 // Store is a store.Store in a PostgreSQL schema.
 type Store struct {
-	pool *pgxpool.Pool
+	pool     *pgxpool.Pool
+	migrated []string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -91,14 +92,18 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
-	_, err = migrate(ctx, conn.Conn())
+	applied, err := migrate(ctx, conn.Conn())
 	conn.Release()
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, migrated: applied}, nil
 }
+
+// Migrated returns the names of the migrations applied when the store was
+// opened (none if its schema was up to date).
+func (s *Store) Migrated() []string { return s.migrated }
 
 // Close closes every connection of the pool.
 func (s *Store) Close() error {

@@ -38,6 +38,8 @@ type Store struct {
 	stopped chan struct{}
 	// walRestart is walRestartFrames, lowered by tests.
 	walRestart atomic.Int64
+	// migrated names the migrations Open applied.
+	migrated []string
 }
 
 // statements are the queries the store runs, prepared once at Open:
@@ -177,35 +179,44 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	for _, m := range all {
-		if err := s.apply(ctx, m); err != nil {
+		done, err := s.apply(ctx, m)
+		if err != nil {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
+		}
+		if done {
+			s.migrated = append(s.migrated, m.Name)
 		}
 	}
 	return nil
 }
 
-// apply runs m and records it, in one transaction, unless it is recorded.
-func (s *Store) apply(ctx context.Context, m store.Migration) error {
+// Migrated returns the names of the migrations applied when the store was
+// opened (none if its schema was up to date).
+func (s *Store) Migrated() []string { return s.migrated }
+
+// apply runs m and records it, in one transaction, unless it is recorded,
+// and says whether it ran.
+func (s *Store) apply(ctx context.Context, m store.Migration) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
-		return err
+		return false, err
 	}
 	if n > 0 {
-		return nil
+		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, m.Body); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,
 		m.Version, m.Name, time.Now().UTC().Format(time.RFC3339)); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Commit()
+	return true, tx.Commit()
 }
 
 // Close closes the database, folding the WAL into the file first.
