@@ -27,10 +27,14 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers once the record is open and its store answers.
+// readyz answers once the record is open, its store answers, and (on a
+// store several servers share) it follows the others' appends.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.rec.Store().Size(r.Context()); err != nil {
 		return problem.New(problem.Internal, "", "the store does not answer: %v", err)
+	}
+	if err := s.rec.Log.Following(); err != nil {
+		return problem.New(problem.Internal, "", "this server cannot follow what other servers append to the store: %v", err)
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "size": s.rec.Log.Size()})
 }
