@@ -70,15 +70,7 @@ func (l *Log) catchUpTo(ctx context.Context, size int64) error {
 		if lf.Type != KeyRegister && lf.Type != KeyRevoke {
 			return nil
 		}
-		s, err := parseLeaf(lf.Data, 0)
-		if err != nil {
-			return fmt.Errorf("entry %d: %w", lf.Index, err)
-		}
-		body, err := l.types.Decode(&s.Entry)
-		if err != nil {
-			return fmt.Errorf("entry %d: %w", lf.Index, err)
-		}
-		return kr.apply(lf.Index, s, body)
+		return l.applyKey(kr, lf)
 	})
 	if err != nil {
 		return fmt.Errorf("follow: %w", err)

@@ -244,6 +244,19 @@ func (l *Log) load(ctx context.Context) error {
 	return l.loadAt(ctx, size)
 }
 
+// applyKey applies the key entry lf to kr.
+func (l *Log) applyKey(kr *keyring, lf store.Leaf) error {
+	s, err := parseLeaf(lf.Data, 0)
+	if err != nil {
+		return fmt.Errorf("entry %d: %w", lf.Index, err)
+	}
+	body, err := l.types.Decode(&s.Entry)
+	if err != nil {
+		return fmt.Errorf("entry %d: %w", lf.Index, err)
+	}
+	return kr.apply(lf.Index, s, body)
+}
+
 // loadAt loads the state of the first size entries.
 func (l *Log) loadAt(ctx context.Context, size int64) error {
 	kr := newKeyring(keyIDOf(l.opVerify), l.types)
@@ -251,15 +264,7 @@ func (l *Log) loadAt(ctx context.Context, size int64) error {
 		if lf.Index >= size {
 			return nil
 		}
-		s, err := parseLeaf(lf.Data, 0)
-		if err != nil {
-			return fmt.Errorf("entry %d: %w", lf.Index, err)
-		}
-		body, err := l.types.Decode(&s.Entry)
-		if err != nil {
-			return fmt.Errorf("entry %d: %w", lf.Index, err)
-		}
-		return kr.apply(lf.Index, s, body)
+		return l.applyKey(kr, lf)
 	})
 	if err != nil {
 		return fmt.Errorf("open log: load keys: %w", err)
