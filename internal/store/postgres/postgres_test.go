@@ -265,3 +265,102 @@ func BenchmarkAppend(b *testing.B) {
 		})
 	}
 }
+
+// batchAt is a one-leaf batch at start, with a checkpoint.
+func batchAt(start int64, tag string) store.Batch {
+	return store.Batch{Start: start, Leaves: []store.Leaf{{Index: start, Hash: sha256.Sum256([]byte(tag)), Type: "note", Data: []byte(tag)}},
+		Checkpoint: store.Checkpoint{Size: start + 1, Time: time.Now(), Note: []byte(tag)}}
+}
+
+// TestTurns checks that one store at a time holds the turn, that a turn
+// appends at its size and then ends, that a turn ended without appending
+// leaves nothing, and that a holder that sits idle loses the turn after
+// turnIdle, its append then failing, while the next store takes it.
+func TestTurns(t *testing.T) {
+	u := freshSchema(t)
+	a, b := open(t, u), open(t, u)
+	defer a.Close()
+	defer b.Close()
+	ctx := t.Context()
+
+	ta, err := a.Turn(ctx)
+	if err != nil || ta.Size() != 0 {
+		t.Fatalf("a.Turn = size %v, %v; want a turn at 0", ta, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	if _, err := b.Turn(short); err == nil {
+		t.Errorf("b took the turn while a held it")
+	}
+	cancel()
+	if err := ta.Append(ctx, batchAt(0, "a0")); err != nil {
+		t.Fatalf("a's append in its turn: %v", err)
+	}
+	ta.End() // after Append: nothing
+
+	tb, err := b.Turn(ctx)
+	if err != nil || tb.Size() != 1 {
+		t.Fatalf("b.Turn after a's append = %v, %v; want a turn at 1", tb, err)
+	}
+	tb.End()
+	if err := tb.Append(ctx, batchAt(1, "late")); err == nil {
+		t.Errorf("an append after the turn ended succeeded")
+	}
+	if n, _ := a.Size(ctx); n != 1 {
+		t.Errorf("size %d after a turn ended without an append, want 1", n)
+	}
+	if tb, err = b.Turn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.Append(ctx, batchAt(0, "stale")); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("an append at 0 in a turn at 1 = %v, want ErrConflict", err)
+	}
+
+	// A holder that goes quiet loses the turn; the next waiting takes it.
+	frozen, err := a.Turn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	next, err := b.Turn(ctx)
+	waited := time.Since(start)
+	if err != nil {
+		t.Fatalf("b.Turn behind a frozen holder: %v", err)
+	}
+	if waited < turnIdle-500*time.Millisecond {
+		t.Errorf("b took the turn after %v, before the holder had been idle %v", waited, turnIdle)
+	}
+	if err := frozen.Append(ctx, batchAt(1, "frozen")); err == nil {
+		t.Errorf("the frozen holder's append succeeded after it lost the turn")
+	}
+	if err := next.Append(ctx, batchAt(1, "b1")); err != nil {
+		t.Errorf("the next holder's append: %v", err)
+	}
+	var tags []string
+	a.Leaves(ctx, 0, 10, func(l store.Leaf) error { tags = append(tags, string(l.Data)); return nil })
+	if !slices.Equal(tags, []string{"a0", "b1"}) {
+		t.Errorf("leaves %q, want a0 b1", tags)
+	}
+}
+
+// TestChanges checks that a store hears of another's append.
+func TestChanges(t *testing.T) {
+	u := freshSchema(t)
+	a, b := open(t, u), open(t, u)
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	changes := b.Changes(ctx)
+	<-changes // the first, once it listens
+	if err := a.Append(ctx, batchAt(0, "x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changes:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no change heard in 10 s after an append")
+	}
+	cancel()
+	for range changes {
+		// drained until closed: it closes when ctx ends
+	}
+}
