@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"parley/internal/problem"
 	"parley/internal/store"
@@ -27,9 +29,11 @@ import (
 // in the body (sign.js builds it):
 //
 //	text, suggest, textarea, select, entity, id, datetime → a string
-//	lines, entities, chain                                → an array of strings
-//	int                                                   → an integer
+//	lines, entities, choices, chain                       → an array of strings
+//	int, number                                           → an integer
+//	decimal                                               → a number
 //	ints                                                  → an array of integers
+//	evidence                                              → an array of {"sha256": …}
 //	group                                                 → an array of one object of its parts
 //	sources                                               → the entry's sources
 const (
@@ -37,6 +41,7 @@ const (
 	inSuggest  = "suggest"  // one line of text, with suggestions
 	inTextarea = "textarea" // free text
 	inSelect   = "select"   // one of a fixed list
+	inChoices  = "choices"  // several of a fixed list
 	inEntity   = "entity"   // one existing entity, picked
 	inEntities = "entities" // several existing entities, picked
 	inChain    = "chain"    // existing entities in order, one picker each
@@ -44,8 +49,11 @@ const (
 	inLines    = "lines"    // a list, one item per line
 	inInt      = "int"      // an entry index
 	inInts     = "ints"     // entry indexes, one per line
-	inGroup    = "group"    // an object of parts (a title, a characterisation)
-	inDatetime = "datetime" // the entry's time, UTC
+	inNumber   = "number"   // a whole number, not negative: a count, a number of days
+	inDecimal  = "decimal"  // a decimal number: a latitude, a longitude
+	inEvidence = "evidence" // evidence files stored on the server, by SHA-256, one per line
+	inGroup    = "group"    // an object of parts (a title, a characterisation, an incident)
+	inDatetime = "datetime" // a time, UTC
 	inSources  = "sources"  // the entry's sources, one per line
 )
 
@@ -63,8 +71,11 @@ type FormField struct {
 	Hint     string
 	Input    string
 	Required bool
-	// Options are the values of a select or the suggestions of a suggest.
+	// Options are the values of a select or choices, or the suggestions
+	// of a suggest; Labels name those that are shown by another name than
+	// their value.
 	Options []string
+	Labels  map[string]string
 	// Kinds are the kinds of entity a picker offers, or an id declares.
 	Kinds []string
 	// Parts are a group's fields.
@@ -108,9 +119,52 @@ func (f FormField) Describes() string {
 // options are grouped.
 func (f FormField) Multiple() bool { return len(f.Choices) > 1 }
 
-// addTypes are the entry types the add page offers, in its order.
-var addTypes = []string{"statement", "position", "proposal", "actor", "party", "talks", "meeting", "message", "relay",
-	"assessment", "accusation", "request", "roster", "action", "track", "retraction", "note"}
+// OptionLabel is what an option of a select or choices is shown as.
+func (f FormField) OptionLabel(value string) string {
+	if l, ok := f.Labels[value]; ok {
+		return l
+	}
+	return value
+}
+
+// maxChoicesShown is how many options of a choices field show at once.
+const maxChoicesShown = 8
+
+// Size is how many options of a choices field show at once: all, up to
+// maxChoicesShown.
+func (f FormField) Size() int { return min(len(f.Options), maxChoicesShown) }
+
+// addTypes are the entry types of the negotiation the add page offers, in
+// its order; monitoringTypes those of the ceasefire's monitoring.
+var (
+	addTypes = []string{"statement", "position", "proposal", "actor", "party", "talks", "meeting", "message", "relay",
+		"assessment", "accusation", "request", "roster", "action", "track", "retraction", "note"}
+	monitoringTypes = []string{"agreement", "report", "review", "duplicate"}
+)
+
+// The server's rules for who appends what (package server: maySubmit and
+// mayMonitor), which the add page follows so as to offer each viewer only
+// what the server takes from them: a monitor appends reports, reviews and
+// duplicates only; only monitors (and admins, who relay anyone's entries)
+// review and mark duplicates.
+var (
+	monitorAppends = []string{"report", "review", "duplicate"}
+	onlyMonitors   = []string{"review", "duplicate"}
+)
+
+// mayAdd says whether the server takes entries of type typ from someone
+// with the role.
+func mayAdd(role, typ string) bool {
+	switch role {
+	case "admin":
+		return true
+	case "editor":
+		return !slices.Contains(onlyMonitors, typ)
+	case "monitor":
+		return slices.Contains(monitorAppends, typ)
+	}
+	return false
+}
 
 // anyKind is what a field that may name any entity offers.
 var anyKind = vocab.Kinds
@@ -277,6 +331,101 @@ var addForms = map[string][]FormField{
 		{Name: "text", Label: "Text", Input: inTextarea, Required: true},
 		{Name: "about", Label: "About entries", Input: inInts, Hint: "the numbers of the entries the note is about, one per line"},
 	},
+	"agreement": {
+		declaredIDField(vocab.Agreement, "ceasefire-2025-03"),
+		declaredNameField("agreement"),
+		{Name: "parties", Label: "Parties", Input: inEntities, Kinds: []string{vocab.Party}, Hint: "the parties it binds, at least two; required for a new agreement"},
+		{Name: "proposal", Label: "Proposal", Input: inEntity, Kinds: []string{vocab.Proposal}, Hint: "the proposal it came from"},
+		{Name: "start", Label: "Start", Input: inText, Hint: "a date (2025-03-20) or a time (2025-03-20T00:00:00Z); required for a new agreement"},
+		{Name: "days", Label: "Days", Input: inNumber, Hint: "how long it runs from the start; none for open-ended"},
+		{Name: "extend_days", Label: "Extended by (days)", Input: inNumber, Hint: "to lengthen an agreement on the record by that many days"},
+		{Name: "scope", Label: "Scope", Input: inChoices, Options: vocab.AgreementScopes, Hint: "what it covers (pick several with Ctrl or ⌘); all-hostilities for a new agreement if none"},
+		{Name: "region", Label: "Region", Input: inText, Hint: "the region it covers, required with the scope region"},
+		{Name: "monitors", Label: "Monitors", Input: inEntities, Kinds: []string{vocab.Actor, vocab.Party}, Hint: "who monitor it"},
+		{Name: "reporters", Label: "Reporters", Input: inEntities, Kinds: []string{vocab.Actor, vocab.Party}, Hint: "who may report violations; anyone, if none"},
+		{Name: "status", Label: "Status", Input: inSelect, Options: vocab.AgreementStatuses, Hint: "in-force for a new agreement if none"},
+		{Name: "note", Label: "Note", Input: inTextarea},
+	},
+	"report": {
+		{Name: "id", Label: "Id", Input: inID, Required: true, Kinds: []string{vocab.Report},
+			Hint: "a short id such as mission-0322 (lower-case letters, digits, - _ .): its incident is then incident/mission-0322.1; an existing id only with “Corrects entry”"},
+		{Name: "agreement", Label: "Agreement", Input: inEntity, Kinds: []string{vocab.Agreement}, Required: true},
+		{Name: "reported_by", Label: "Reported by", Input: inEntity, Kinds: []string{vocab.Actor, vocab.Party}, Hint: "required if the agreement names who may report: one of them"},
+		{Name: "source", Label: "Source", Input: inText, Hint: "where the report comes from, such as a patrol or a hotline"},
+		{Name: "incidents", Label: "The incident", Input: inGroup, Required: true, Hint: "what happened, when and where; the fields marked * are required", Parts: []FormField{
+			{Name: "time", Label: "When (UTC)", Input: inDatetime, Required: true},
+			{Name: "place", Label: "Place", Input: inText, Required: true, Hint: "the town or village"},
+			{Name: "area", Label: "Area", Input: inText, Hint: "the region the counts group it under (an oblast); the place, if none"},
+			{Name: "lat", Label: "Latitude", Input: inDecimal, Required: true, Hint: "in degrees, from -90 to 90, such as 48.398"},
+			{Name: "lon", Label: "Longitude", Input: inDecimal, Required: true, Hint: "in degrees, from -180 to 180, such as 37.847"},
+			{Name: "precision", Label: "Precision", Input: inSelect, Options: vocab.Precisions, Hint: "exact: the place itself; near: near it; region: only the region (near, if none)"},
+			{Name: "categories", Label: "Categories", Input: inChoices, Required: true, Options: vocab.CategoryIDs, Labels: categoryLabels(),
+				Hint: "what happened (pick several with Ctrl or ⌘); the first counts it in the daily report"},
+			{Name: "weapons", Label: "Weapons", Input: inLines, Hint: "one per line, such as 152mm artillery"},
+			{Name: "count", Label: "Count", Input: inNumber, Hint: "how many events of its kind (explosions, bursts); 1, if none"},
+			{Name: "fatalities", Label: "Fatalities", Input: inNumber},
+			{Name: "injured", Label: "Injured", Input: inNumber},
+			{Name: "against", Label: "Alleged against", Input: inEntity, Kinds: []string{vocab.Party}, Hint: "a party to the agreement; unattributed, if none"},
+			{Name: "notes", Label: "Notes", Input: inTextarea},
+			evidenceField("of the incident"),
+		}},
+		evidenceField("of the whole report"),
+	},
+	"review": {
+		{Name: "incident", Label: "Incident", Input: inEntity, Kinds: []string{vocab.Incident}, Required: true,
+			Hint: incidentPickerHint + "; not one reported with a key of yours"},
+		{Name: "status", Label: "New status", Input: inSelect, Options: vocab.ReviewStatuses, Required: true, Hint: reviewStepsHint()},
+		{Name: "reasoning", Label: "Reasoning", Input: inTextarea, Required: true, Hint: "why: what was checked, and how"},
+		evidenceField("the step rests on"),
+	},
+	"duplicate": {
+		{Name: "incident", Label: "Incident", Input: inEntity, Kinds: []string{vocab.Incident}, Required: true,
+			Hint: "the incident that is a duplicate (" + incidentPickerHint + "); not one reported with a key of yours"},
+		{Name: "same_as", Label: "Same as", Input: inEntity, Kinds: []string{vocab.Incident}, Required: true,
+			Hint: "the incident it is the same as: of the same agreement, and not itself a duplicate"},
+		{Name: "reason", Label: "Reason", Input: inTextarea, Required: true},
+	},
+}
+
+// incidentPickerHint says what an incident picker offers.
+var incidentPickerHint = fmt.Sprintf("up to the %d newest incidents, each by its id and its status now", maxNewest)
+
+// evidenceField is the evidence an entry, or a part of it, rests on.
+func evidenceField(what string) FormField {
+	return FormField{Name: "evidence", Label: "Evidence", Input: inEvidence,
+		Hint: "files " + what + ", one per line: its SHA-256, then optionally its name (as sha256sum writes them); each must be stored here first (parley evidence add --server, or POST /api/v1/evidence)"}
+}
+
+// categoryLabels are what the categories of incident are called.
+func categoryLabels() map[string]string {
+	out := make(map[string]string, len(vocab.Categories))
+	for _, c := range vocab.Categories {
+		out[c.ID] = c.Label
+	}
+	return out
+}
+
+// reviewStepsHint says where a review may take an incident from each
+// status, as the workflow allows: "from reported, …: under-review; from
+// under-review: verified, …".
+func reviewStepsHint() string {
+	var nexts []string
+	from := map[string][]string{}
+	for _, st := range vocab.IncidentStatuses {
+		next := strings.Join(vocab.NextStatuses[st], ", ")
+		if next == "" {
+			continue
+		}
+		if _, ok := from[next]; !ok {
+			nexts = append(nexts, next)
+		}
+		from[next] = append(from[next], st)
+	}
+	steps := make([]string, len(nexts))
+	for i, next := range nexts {
+		steps[i] = "from " + strings.Join(from[next], ", ") + ": " + next
+	}
+	return strings.Join(steps, "; ")
 }
 
 // entryFields are the fields of the entry itself, after the body's.
@@ -323,11 +472,13 @@ type AddType struct {
 	Doc  string
 }
 
-// AddIndexView is the add page: the kinds of entry one may add.
+// AddIndexView is the add page: the kinds of entry the viewer may add, of
+// the negotiation and of the ceasefire's monitoring.
 type AddIndexView struct {
-	Types []AddType
-	// Monitor says the viewer is a monitor, whose entries of these types
-	// the server refuses.
+	Negotiation []AddType
+	Monitoring  []AddType
+	// Monitor says the viewer is a monitor, who files and reviews
+	// incident reports only.
 	Monitor bool
 }
 
@@ -344,11 +495,21 @@ type AddFormView struct {
 	Keys []string
 }
 
-// AddIndex lists the types of entry an editor may add.
+// AddIndex lists the types of entry the viewer may add: an editor those of
+// the negotiation, agreements and reports; a monitor reports, reviews and
+// duplicates; an admin all.
 func (s *Site) AddIndex(w http.ResponseWriter, r *http.Request) error {
-	v := AddIndexView{Monitor: viewerOf(r.Context()).Role == "monitor"}
+	viewer := viewerOf(r.Context())
+	v := AddIndexView{Monitor: viewer.Role == "monitor"}
 	for _, name := range addTypes {
-		v.Types = append(v.Types, AddType{Name: name, Doc: s.typeDoc(name)})
+		if mayAdd(viewer.Role, name) {
+			v.Negotiation = append(v.Negotiation, AddType{Name: name, Doc: s.typeDoc(name)})
+		}
+	}
+	for _, name := range monitoringTypes {
+		if mayAdd(viewer.Role, name) {
+			v.Monitoring = append(v.Monitoring, AddType{Name: name, Doc: s.typeDoc(name)})
+		}
 	}
 	return s.render(w, r, http.StatusOK, "add", Page{Title: "Add an entry", Nav: "add", Body: v})
 }
@@ -370,6 +531,12 @@ func (s *Site) AddForm(w http.ResponseWriter, r *http.Request) error {
 		return problem.New(problem.NotFound, "type", "no entry type %.40q can be added here: see /add for those that can", typ)
 	}
 	viewer := viewerOf(r.Context())
+	if !mayAdd(viewer.Role, typ) {
+		if viewer.Role == "monitor" {
+			return problem.New(problem.Forbidden, "type", "a monitor files and reviews incident reports; %s entries are for editors: see /add for those you may add", typ)
+		}
+		return problem.New(problem.Forbidden, "type", "only monitors review incidents and mark duplicates; %s is %s: see /add for what you may add", viewer.Name, viewer.Role)
+	}
 	ents, err := s.entitiesByKind(r.Context())
 	if err != nil {
 		return err
@@ -407,15 +574,18 @@ func fillFields(fs []FormField, group string, ents map[string][]PickerOption, vi
 	return out
 }
 
-// maxStatements is how many statements a picker offers, newest first.
-const maxStatements = 500
+// maxNewest is how many statements, and how many incidents, a picker
+// offers, newest first: there may be many thousands.
+const maxNewest = 500
 
 // entitiesByKind lists the entities on the record now, by kind: statements
-// newest first, the others by name.
+// and incidents newest first, the others by name. An incident is shown by
+// its id and status before its name, which is not unique.
 func (s *Site) entitiesByKind(ctx context.Context) (map[string][]PickerOption, error) {
 	type ent struct {
 		choice PickerOption
 		index  int64
+		view   jsontext.Value // an incident's, for its status
 	}
 	by := map[string][]ent{}
 	err := s.rec.Store().Facts(ctx, store.FactQuery{Kind: vocab.FactEntity, Latest: true}, func(f store.Fact) error {
@@ -423,7 +593,11 @@ func (s *Site) entitiesByKind(ctx context.Context) (map[string][]PickerOption, e
 		if err := json.Unmarshal(f.Data, &e); err != nil {
 			return err
 		}
-		by[e.Kind] = append(by[e.Kind], ent{PickerOption{Key: e.Key(), ID: e.ID, Name: e.Name}, e.Declared})
+		x := ent{choice: PickerOption{Key: e.Key(), ID: e.ID, Name: e.Name}, index: e.Declared}
+		if e.Kind == vocab.Incident {
+			x.view = e.View
+		}
+		by[e.Kind] = append(by[e.Kind], x)
 		return nil
 	})
 	if err != nil {
@@ -431,15 +605,26 @@ func (s *Site) entitiesByKind(ctx context.Context) (map[string][]PickerOption, e
 	}
 	out := map[string][]PickerOption{}
 	for kind, es := range by {
-		if kind == vocab.Statement {
-			slices.SortFunc(es, func(a, b ent) int { return cmp.Compare(b.index, a.index) })
-			es = es[:min(len(es), maxStatements)]
+		if kind == vocab.Statement || kind == vocab.Incident {
+			slices.SortFunc(es, func(a, b ent) int {
+				return cmp.Or(cmp.Compare(b.index, a.index), cmp.Compare(a.choice.Key, b.choice.Key))
+			})
+			es = es[:min(len(es), maxNewest)]
 		} else {
 			slices.SortFunc(es, func(a, b ent) int {
 				return cmp.Or(cmp.Compare(strings.ToLower(a.choice.Name), strings.ToLower(b.choice.Name)), cmp.Compare(a.choice.Key, b.choice.Key))
 			})
 		}
 		for _, e := range es {
+			if kind == vocab.Incident {
+				var v struct {
+					Status string `json:"status"`
+				}
+				if err := json.Unmarshal(e.view, &v); err != nil {
+					return nil, fmt.Errorf("incident %s: %w", e.choice.ID, err)
+				}
+				e.choice.Name = e.choice.ID + " · " + v.Status + " · " + e.choice.Name
+			}
 			out[kind] = append(out[kind], e.choice)
 		}
 	}

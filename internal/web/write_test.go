@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +25,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +40,7 @@ import (
 	"parley/internal/record"
 	"parley/internal/server"
 	"parley/internal/store"
+	"parley/internal/vocab"
 )
 
 // wPassword is every test account's password.
@@ -172,7 +176,7 @@ var inlineCode = regexp.MustCompile(`(?i)\son[a-z]+\s*=|\sstyle\s*=|<script(?:\s
 func TestWritePages(t *testing.T) {
 	s := wStart(t)
 	ctx := context.Background()
-	editor, reader, admin := s.signIn("editor"), s.signIn("reader"), s.signIn("admin")
+	editor, reader, admin, monitor := s.signIn("editor"), s.signIn("reader"), s.signIn("admin"), s.signIn("monitor")
 
 	// A key of the editor's, and a channel of the editor's with the admin.
 	_, vkey := wKey(t, "editor-cli")
@@ -196,9 +200,36 @@ func TestWritePages(t *testing.T) {
 		want   []string
 		absent []string
 	}{
-		{editor, "/add", 200, []string{`<a href="/add/position" id="add-position">`, `id="add-note"`, `<a href="/add" aria-current="page">Add</a>`}, nil},
-		{admin, "/add", 200, []string{`id="add-statement"`, `href="/admin"`}, nil},
-		{s.signIn("monitor"), "/add", 200, []string{`id="monitor-note"`}, nil},
+		{editor, "/add", 200, []string{`<a href="/add/position" id="add-position">`, `id="add-note"`, `<a href="/add" aria-current="page">Add</a>`,
+			`<h2 id="h-add-monitoring">`, `id="add-agreement"`, `id="add-report"`}, []string{`id="add-review"`, `id="add-duplicate"`, `id="monitor-note"`}},
+		{admin, "/add", 200, []string{`id="add-statement"`, `href="/admin"`, `id="add-agreement"`, `id="add-report"`, `id="add-review"`, `id="add-duplicate"`}, nil},
+		{monitor, "/add", 200, []string{`id="monitor-note"`, `<a href="/add/report" id="add-report">`, `id="add-review"`, `id="add-duplicate"`},
+			[]string{`id="add-types"`, `id="add-statement"`, `id="add-position"`, `id="add-note"`, `id="add-agreement"`}},
+		{monitor, "/add/position", 403, []string{"a monitor files and reviews incident reports"}, nil},
+		{monitor, "/add/agreement", 403, nil, nil},
+		{editor, "/add/review", 403, []string{"only monitors review incidents"}, nil},
+		{editor, "/add/duplicate", 403, nil, nil},
+		{editor, "/add/agreement", 200, []string{`<input id="id" name="id" type="text" list="id-existing"`, `<option value="ceasefire-2025-03">`,
+			`<select id="parties" name="parties" multiple`, `<input id="days" name="days" type="text" inputmode="numeric"`,
+			`<select id="scope" name="scope" multiple size="4"`, `<option value="energy-infrastructure">energy-infrastructure</option>`,
+			`<select id="status" name="status"`, `<option value="in-force">`, `<select id="monitors" name="monitors" multiple`}, nil},
+		{monitor, "/add/report", 200, []string{`<select id="agreement" name="agreement"`, `<option value="agreement/ceasefire-2025-03">`,
+			`<select id="reported_by" name="reported_by"`, `<optgroup label="party">`,
+			`<fieldset class="group" id="incidents" aria-describedby="incidents-hint incidents-error">`,
+			`<input id="incidents-time" name="incidents-time" type="datetime-local"`,
+			`<input id="incidents-lat" name="incidents-lat" type="text" inputmode="decimal"`, `<input id="incidents-lon" name="incidents-lon" type="text" inputmode="decimal"`,
+			`<p class="field-error" id="incidents-lat-error" hidden></p>`,
+			`<select id="incidents-precision" name="incidents-precision"`, `<option value="region">region</option>`,
+			`<select id="incidents-categories" name="incidents-categories" multiple size="8"`,
+			`<option value="shelling">Shelling / artillery fire</option>`, `<option value="other">Other violation</option>`,
+			`<input id="incidents-count" name="incidents-count" type="text" inputmode="numeric"`, `<select id="incidents-against" name="incidents-against"`,
+			`<textarea id="incidents-evidence" name="incidents-evidence" rows="2" spellcheck="false"`, `<textarea id="evidence" name="evidence"`,
+			`<datalist id="id-existing">`, `<option value="ua-0320">`}, nil},
+		{monitor, "/add/review", 200, []string{`<select id="incident" name="incident"`, `<option value="incident/ua-0320.1">ua-0320.1 · `,
+			`<select id="status" name="status"`, `<option value="under-review">under-review</option>`, `<option value="verified">`,
+			`from reported, `, `: under-review; from under-review: verified, unverified, disputed, rejected`,
+			`<textarea id="reasoning" name="reasoning"`, `<textarea id="evidence" name="evidence"`}, []string{`<option value="reported">`}},
+		{monitor, "/add/duplicate", 200, []string{`<select id="incident" name="incident"`, `<select id="same_as" name="same_as"`, `<textarea id="reason" name="reason"`}, nil},
 		{reader, "/add", 403, nil, []string{`href="/add"`}},
 		{reader, "/add/position", 403, nil, nil},
 		{wSession{}, "/add", 303, nil, nil},
@@ -267,17 +298,23 @@ func TestWritePages(t *testing.T) {
 	}
 
 	// Every add form: every field the form spec names has its element, and
-	// the fields are the JSON members of the type's body, the required
-	// ones among them.
-	page := s.do(editor, "GET", "/add", "")
-	types := regexp.MustCompile(`<a href="/add/([a-z]+)" id="add-`).FindAllStringSubmatch(string(page.body), -1)
-	if len(types) < 17 {
-		t.Fatalf("/add lists %d types, want the 17 of the vocabulary", len(types))
+	// the fields are the JSON members of the type's body (a group's parts
+	// those of its items), the required ones among them, each entered in
+	// a way that makes the JSON its member reads. An admin may add every
+	// type but the operator's.
+	types := wListed(t, s, admin)
+	var want []string
+	for _, ty := range s.rec.Log.Types().Types() {
+		if !slices.Contains([]string{"key.register", "key.revoke", "sealed"}, ty.Name) {
+			want = append(want, ty.Name)
+		}
 	}
-	for _, m := range types {
-		typ := m[1]
+	if got := slices.Sorted(slices.Values(types)); !slices.Equal(got, want) {
+		t.Errorf("/add lists %v to an admin, want every type of the vocabulary: %v", got, want)
+	}
+	for _, typ := range types {
 		t.Run("form/"+typ, func(t *testing.T) {
-			r := s.do(editor, "GET", "/add/"+typ, "")
+			r := s.do(admin, "GET", "/add/"+typ, "")
 			if r.status != 200 {
 				t.Fatalf("GET /add/%s: %d", typ, r.status)
 			}
@@ -289,19 +326,7 @@ func TestWritePages(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s is not a type of the record", typ)
 			}
-			members, required := wMembers(reflect.TypeOf(ty.New()).Elem())
-			var named []string
-			for _, f := range spec.Body {
-				named = append(named, f.Name)
-				if !slices.Contains(members, f.Name) {
-					t.Errorf("field %s is not a member of the %s body (%v)", f.Name, typ, members)
-				}
-			}
-			for _, req := range required {
-				if !slices.Contains(named, req) {
-					t.Errorf("the %s body's member %s, which it requires, has no field", typ, req)
-				}
-			}
+			wCheckFields(t, typ, "", reflect.TypeOf(ty.New()).Elem(), spec.Body)
 			var check func(fs []wFieldSpec)
 			check = func(fs []wFieldSpec) {
 				for _, f := range fs {
@@ -314,6 +339,9 @@ func TestWritePages(t *testing.T) {
 					if !bytes.Contains(r.body, []byte(`id="`+f.ID+`-error"`)) {
 						t.Errorf("no #%s-error", f.ID)
 					}
+					if f.Label == "" {
+						t.Errorf("field %s has no label", f.ID)
+					}
 					check(f.Parts)
 				}
 			}
@@ -323,10 +351,130 @@ func TestWritePages(t *testing.T) {
 	}
 }
 
+// wInputShapes are the Go types each way of entering a field makes JSON
+// for (pages_write.go, sign.js's field).
+var wInputShapes = map[string][]reflect.Type{
+	"text":     {reflect.TypeFor[string]()},
+	"suggest":  {reflect.TypeFor[string]()},
+	"textarea": {reflect.TypeFor[string]()},
+	"select":   {reflect.TypeFor[string]()},
+	"entity":   {reflect.TypeFor[string]()},
+	"id":       {reflect.TypeFor[string]()},
+	"datetime": {reflect.TypeFor[string]()},
+	"lines":    {reflect.TypeFor[[]string]()},
+	"entities": {reflect.TypeFor[[]string]()},
+	"choices":  {reflect.TypeFor[[]string]()},
+	"chain":    {reflect.TypeFor[[]string]()},
+	"int":      {reflect.TypeFor[int64](), reflect.TypeFor[*int64]()},
+	"ints":     {reflect.TypeFor[[]int64]()},
+	"number":   {reflect.TypeFor[int]()},
+	"decimal":  {reflect.TypeFor[*float64](), reflect.TypeFor[float64]()},
+	"evidence": {reflect.TypeFor[[]vocab.Evidence]()},
+}
+
+// wCheckFields checks a form's fields against the struct typ their JSON
+// fills (the body of the entry type what, or at "incidents/" one of its
+// items): each is a member, entered in a way that makes its type; every
+// member without omitempty has a field; a group's parts are checked
+// against its items' struct.
+func wCheckFields(t *testing.T, what, at string, typ reflect.Type, fs []wFieldSpec) {
+	t.Helper()
+	members, required := wMembers(typ)
+	var named []string
+	for _, f := range fs {
+		named = append(named, f.Name)
+		if !slices.Contains(members, f.Name) {
+			t.Errorf("field %s%s is not a member of the %s body (%s%v)", at, f.Name, what, at, members)
+			continue
+		}
+		member := wMemberType(typ, f.Name)
+		if f.Input == "group" {
+			if member.Kind() != reflect.Slice || member.Elem().Kind() != reflect.Struct {
+				t.Errorf("field %s%s is a group, but the %s body's %s%s is a %v, not a list of objects", at, f.Name, what, at, f.Name, member)
+				continue
+			}
+			wCheckFields(t, what, at+f.Name+"/", member.Elem(), f.Parts)
+			continue
+		}
+		if shapes, ok := wInputShapes[f.Input]; !ok {
+			t.Errorf("field %s%s: input %q is not one this test knows", at, f.Name, f.Input)
+		} else if !slices.Contains(shapes, member) {
+			t.Errorf("field %s%s is entered as %s, which makes %v, but the %s body's %s%s is a %v", at, f.Name, f.Input, shapes, what, at, f.Name, member)
+		}
+	}
+	for _, req := range required {
+		if !slices.Contains(named, req) {
+			t.Errorf("the %s body's member %s%s, which it requires, has no field", what, at, req)
+		}
+	}
+}
+
+// wMemberType is the Go type of the struct's JSON member name.
+func wMemberType(typ reflect.Type, name string) reflect.Type {
+	for f := range typ.Fields() {
+		if n, _, _ := strings.Cut(f.Tag.Get("json"), ","); n == name {
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// TestAddFollowsServer checks the add page against the server's rules for
+// each role: the types /add lists to the role, and whose forms it serves,
+// are exactly those the server does not refuse (403) from it. Each type is
+// tried with an empty body, signed with a key of the account's: refused
+// for its content (400) where the role may append it.
+func TestAddFollowsServer(t *testing.T) {
+	s := wStart(t)
+	all := map[string]bool{}
+	for _, typ := range wListed(t, s, s.signIn("admin")) {
+		all[typ] = true
+	}
+	for _, role := range []string{"admin", "editor", "monitor"} {
+		t.Run(role, func(t *testing.T) {
+			as := s.signIn(role)
+			priv, vkey := wKey(t, role+"-test")
+			s.registerKey(as, vkey)
+			name, rest, _ := strings.Cut(vkey, "+")
+			author := name + "+" + rest[:8]
+			listed := wListed(t, s, as)
+			for typ := range all {
+				now := time.Now().UTC().Format(time.RFC3339)
+				canonical := jsCanonical(map[string]any{"type": typ, "body": map[string]any{}, "time": now, "recorded": now, "author": author})
+				sig := base64.StdEncoding.EncodeToString(ed25519.Sign(priv, []byte(canonical)))
+				r := s.do(as, "POST", "/api/v1/entries", `{"entry":`+canonical+`,"sig":"`+sig+`"}`)
+				refused, offered := r.status == http.StatusForbidden, slices.Contains(listed, typ)
+				if refused == offered {
+					t.Errorf("/add offers %s to %s: %v; but the server answers an empty %s from %s with %d %s", typ, role, offered, typ, role, r.status, r.body)
+				}
+				form := s.do(as, "GET", "/add/"+typ, "")
+				if (form.status == http.StatusOK) == refused {
+					t.Errorf("GET /add/%s as %s: %d, but the server refuses %s entries from %s: %v", typ, role, form.status, typ, role, refused)
+				}
+			}
+		})
+	}
+}
+
+// wListed lists the types /add offers to the session's account.
+func wListed(t *testing.T, s *wSite, as wSession) []string {
+	t.Helper()
+	page := s.do(as, "GET", "/add", "")
+	if page.status != http.StatusOK {
+		t.Fatalf("GET /add as %s: %d", as.name, page.status)
+	}
+	var out []string
+	for _, m := range regexp.MustCompile(`<a href="/add/([a-z]+)" id="add-`).FindAllStringSubmatch(string(page.body), -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
 // wFieldSpec and wFormSpec read the #form-spec block (FormSpec).
 type wFieldSpec struct {
 	Name     string       `json:"name"`
 	ID       string       `json:"id"`
+	Label    string       `json:"label"`
 	Input    string       `json:"input"`
 	Required bool         `json:"required"`
 	Parts    []wFieldSpec `json:"parts"`
@@ -472,6 +620,17 @@ func jsCanonical(v any) string {
 		return jsStringify(x)
 	case int:
 		return fmt.Sprint(x)
+	case float64:
+		// Number.prototype.toString, for the numbers a form makes: 0, and
+		// from 1e-6 to 1e21 (a latitude, a longitude), which it writes
+		// without an exponent, in the fewest digits that read back the same.
+		if x == 0 {
+			return "0"
+		}
+		if a := math.Abs(x); a < 1e-6 || a >= 1e21 {
+			panic(fmt.Sprintf("jsCanonical: %v needs an exponent", x))
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	case bool:
 		return fmt.Sprint(x)
 	case nil:
@@ -555,6 +714,7 @@ func TestJSShapedEntry(t *testing.T) {
 			map[string]any{"é": 1, "😀": 2, "ﬀ": 3, "a": 4, "B": 5, "aa": []any{"x", 0, true, nil}},
 			map[string]any{"s": "quote \" back\\slash / tab\t nl\n cr\r bell\a nul\x00 \x1f del\x7f ünï “curly” 😀 </script> \u2028 \u2029 \ufeff"},
 			map[string]any{"nested": map[string]any{"z": []any{map[string]any{"b": 1, "a": -7}}, "": "empty name"}},
+			map[string]any{"lat": 48.398, "lon": -0.5, "whole": 37.0, "zero": math.Copysign(0, -1), "small": 0.000123, "big": 1.0e20 + 4096, "long": 0.1 + 0.2},
 		} {
 			js := jsCanonical(v)
 			b, err := json.Marshal(v)
@@ -660,7 +820,8 @@ func wFirstID(t *testing.T, s *wSite, kind string) string {
 
 // signJSDriver runs sign.js's pure part under Node: it makes a key, builds
 // the entry from the form spec and the values given, signs it, and prints
-// the verifier key and the wire form.
+// the verifier key and the wire form, or the errors by field; and where
+// refusals of the server's shapes point in the form.
 const signJSDriver = `
 const P = require(process.argv[2]);
 const spec = JSON.parse(process.argv[3]);
@@ -672,40 +833,41 @@ const values = JSON.parse(process.argv[4]);
   const sig = await P.sign(k.pair.privateKey, b.canonical);
   const refused = {where: "entry: body/party", detail: "entry: body/party: editor edits for ukraine, not party/russia"};
   const quoted = {where: "entry: actor body", detail: "entry: actor body: \"titles/0/title\" is required"};
+  const lat = {where: "entry: report body", detail: "entry: report body: \"incidents/0/lat\" is 91, out of range: a latitude is from -90 to 90"};
+  const hash = {where: "entry: body/incidents/0/evidence/0/sha256", detail: "entry: body/incidents/0/evidence/0/sha256: no file with SHA-256 … is stored here"};
+  const report = ["id", "incidents", "incidents-lat", "incidents-evidence", "evidence"];
   console.log(JSON.stringify({vkey: k.vkey, canonical: b.canonical, wire: P.wire(b.canonical, sig),
-    fieldOf: [P.fieldOf(refused, ["party"]), P.fieldOf(quoted, ["id", "titles", "titles-title"])], detail: P.detailOf(refused)}));
+    fieldOf: [P.fieldOf(refused, ["party"]), P.fieldOf(quoted, ["id", "titles", "titles-title"]), P.fieldOf(lat, report), P.fieldOf(hash, report)],
+    detail: P.detailOf(refused)}));
 })().catch(e => { console.error(e); process.exit(1); });
 `
 
-// TestSignJSUnderNode runs static/sign.js itself, where Node is installed:
-// the entry it builds from the real add form's spec and signs with a
-// WebCrypto key is verified by package entry and appended by the server.
-func TestSignJSUnderNode(t *testing.T) {
+// signJSResult is what signJSDriver prints.
+type signJSResult struct {
+	Errors    map[string]string `json:"errors"`
+	VKey      string            `json:"vkey"`
+	Canonical string            `json:"canonical"`
+	Wire      string            `json:"wire"`
+	FieldOf   []string          `json:"fieldOf"`
+	Detail    string            `json:"detail"`
+}
+
+// runSignJS runs static/sign.js under Node, where Node is installed: it
+// builds and signs an entry from the add form at path, as account, with
+// the values given by element id.
+func runSignJS(t *testing.T, s *wSite, as wSession, path string, values map[string]any) signJSResult {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node is not installed: sign.js is checked against its Go mirror only (TestJSShapedEntry)")
 	}
-	s := wStart(t)
-	editor := s.signIn("editor")
-	page := s.do(editor, "GET", "/add/position", "")
+	page := s.do(as, "GET", path, "")
 	spec := formSpecBlock.FindSubmatch(page.body)
 	if spec == nil {
-		t.Fatal("no #form-spec on /add/position")
-	}
-	values := map[string]any{
-		"party":      "party/ukraine",
-		"proposal":   "proposal/" + wFirstID(t, s, "proposal"),
-		"stance":     "accepts-with-conditions",
-		"conditions": "  first, \"quoted\"  \n\n second — ünï 😀 \\ </script>\n",
-		"statement":  "",
-		"counter":    "",
-		"time":       "2025-03-14T12:00",
-		"sources":    "https://example.org/a | the words\npress conference, Kyiv",
-		"corrects":   "",
+		t.Fatalf("no #form-spec on %s", path)
 	}
 	vb, _ := json.Marshal(values)
-	dir := t.TempDir()
-	driver := filepath.Join(dir, "driver.js")
+	driver := filepath.Join(t.TempDir(), "driver.js")
 	if err := os.WriteFile(driver, []byte(signJSDriver), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -715,31 +877,24 @@ func TestSignJSUnderNode(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, node, driver, signJS, string(bytes.TrimSpace(spec[1])), string(vb), "editor").CombinedOutput()
+	out, err := exec.CommandContext(ctx, node, driver, signJS, string(bytes.TrimSpace(spec[1])), string(vb), as.name).CombinedOutput()
 	if err != nil {
 		if bytes.Contains(out, []byte("Ed25519")) || bytes.Contains(out, []byte("NotSupportedError")) {
 			t.Skipf("this node has no Ed25519 in WebCrypto: %s", out)
 		}
 		t.Fatalf("node: %v\n%s", err, out)
 	}
-	var res struct {
-		Errors    map[string]string `json:"errors"`
-		VKey      string            `json:"vkey"`
-		Canonical string            `json:"canonical"`
-		Wire      string            `json:"wire"`
-		FieldOf   []string          `json:"fieldOf"`
-		Detail    string            `json:"detail"`
-	}
+	var res signJSResult
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("node said %s: %v", out, err)
 	}
-	if res.Errors != nil {
-		t.Fatalf("sign.js refused the form: %v", res.Errors)
-	}
-	if !slices.Equal(res.FieldOf, []string{"party", "titles-title"}) || res.Detail != "editor edits for ukraine, not party/russia" {
-		t.Errorf("fieldOf %v, detailOf %q", res.FieldOf, res.Detail)
-	}
+	return res
+}
 
+// verifySignJS checks that package entry reads what sign.js signed as the
+// same canonical bytes, and that the signature verifies.
+func verifySignJS(t *testing.T, res signJSResult) *entry.Signed {
+	t.Helper()
 	se, err := entry.Parse([]byte(res.Wire), 0)
 	if err != nil {
 		t.Fatalf("parse %s: %v", res.Wire, err)
@@ -754,6 +909,34 @@ func TestSignJSUnderNode(t *testing.T) {
 	if err := se.Verify(v); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
+	return se
+}
+
+// TestSignJSUnderNode runs static/sign.js itself, where Node is installed:
+// the entry it builds from the real add form's spec and signs with a
+// WebCrypto key is verified by package entry and appended by the server.
+func TestSignJSUnderNode(t *testing.T) {
+	s := wStart(t)
+	editor := s.signIn("editor")
+	res := runSignJS(t, s, editor, "/add/position", map[string]any{
+		"party":      "party/ukraine",
+		"proposal":   "proposal/" + wFirstID(t, s, "proposal"),
+		"stance":     "accepts-with-conditions",
+		"conditions": "  first, \"quoted\"  \n\n second — ünï 😀 \\ </script>\n",
+		"statement":  "",
+		"counter":    "",
+		"time":       "2025-03-14T12:00",
+		"sources":    "https://example.org/a | the words\npress conference, Kyiv",
+		"corrects":   "",
+	})
+	if res.Errors != nil {
+		t.Fatalf("sign.js refused the form: %v", res.Errors)
+	}
+	if want := []string{"party", "titles-title", "incidents-lat", "incidents-evidence"}; !slices.Equal(res.FieldOf, want) ||
+		res.Detail != "editor edits for ukraine, not party/russia" {
+		t.Errorf("fieldOf %v, want %v; detailOf %q", res.FieldOf, want, res.Detail)
+	}
+	se := verifySignJS(t, res)
 	var body struct {
 		Conditions []string `json:"conditions"`
 	}
@@ -772,4 +955,98 @@ func TestSignJSUnderNode(t *testing.T) {
 	if r := s.do(editor, "POST", "/api/v1/entries", res.Wire); r.status != http.StatusCreated {
 		t.Fatalf("POST /api/v1/entries: %d %s", r.status, r.body)
 	}
+}
+
+// TestSignJSReportUnderNode builds a report from the real report form
+// under Node: decimal coordinates, several categories, counts and evidence
+// become the JSON the report body reads, which the server appends; values
+// that are not numbers or hashes are refused in the form, naming the field.
+func TestSignJSReportUnderNode(t *testing.T) {
+	s := wStart(t)
+	monitor := s.signIn("monitor")
+	hash := s.upload(monitor, "photo.jpg", "a photograph of the crater")
+	values := map[string]any{
+		"id":                   "node-0324",
+		"agreement":            "agreement/ceasefire-2025-03",
+		"reported_by":          "actor/monitoring-mission",
+		"source":               "patrol north",
+		"incidents-time":       "2025-03-24T09:30",
+		"incidents-place":      "Avdiivka",
+		"incidents-area":       "Donetsk",
+		"incidents-lat":        " 48.139 ",
+		"incidents-lon":        "-.5",
+		"incidents-precision":  "exact",
+		"incidents-categories": []string{"shelling", "explosion-impact"},
+		"incidents-weapons":    "152mm artillery\n",
+		"incidents-count":      "3",
+		"incidents-fatalities": "0",
+		"incidents-injured":    "",
+		"incidents-against":    "party/russia",
+		"incidents-notes":      "",
+		"incidents-evidence":   strings.ToUpper(hash) + "  photo.jpg",
+		"evidence":             "",
+		"time":                 "2025-03-24T12:00",
+		"sources":              "",
+		"corrects":             "",
+	}
+	res := runSignJS(t, s, monitor, "/add/report", values)
+	if res.Errors != nil {
+		t.Fatalf("sign.js refused the form: %v", res.Errors)
+	}
+	se := verifySignJS(t, res)
+	want := `{"agreement":"agreement/ceasefire-2025-03","id":"node-0324","incidents":[{"against":"party/russia","area":"Donetsk",` +
+		`"categories":["shelling","explosion-impact"],"count":3,"evidence":[{"name":"photo.jpg","sha256":"` + hash + `"}],"fatalities":0,` +
+		`"lat":48.139,"lon":-0.5,"place":"Avdiivka","precision":"exact","time":"2025-03-24T09:30:00Z","weapons":["152mm artillery"]}],` +
+		`"reported_by":"actor/monitoring-mission","source":"patrol north"}`
+	if string(se.Entry.Body) != want {
+		t.Errorf("the report's body is\n%s\nwant\n%s", se.Entry.Body, want)
+	}
+	s.registerKey(monitor, res.VKey)
+	if r := s.do(monitor, "POST", "/api/v1/entries", res.Wire); r.status != http.StatusCreated {
+		t.Fatalf("POST /api/v1/entries: %d %s", r.status, r.body)
+	}
+
+	bad := maps.Clone(values)
+	bad["incidents-lat"] = "48,139"
+	bad["incidents-lon"] = "east"
+	bad["incidents-count"] = "-2"
+	bad["evidence"] = hash + "\nnot-a-hash"
+	res = runSignJS(t, s, monitor, "/add/report", bad)
+	for id, w := range map[string]string{
+		"incidents-lat":   `Latitude: "48,139" is not a decimal number`,
+		"incidents-lon":   `Longitude: "east" is not a decimal number`,
+		"incidents-count": `Count: "-2" is not a whole number`,
+		"evidence":        `Evidence, line 2: "not-a-hash" is not a SHA-256 hash`,
+	} {
+		if !strings.HasPrefix(res.Errors[id], w) {
+			t.Errorf("sign.js says of #%s %q, want %q…", id, res.Errors[id], w)
+		}
+	}
+	if len(res.Errors) != 4 || res.Wire != "" {
+		t.Errorf("sign.js found %d errors (%v), and built %q", len(res.Errors), res.Errors, res.Wire)
+	}
+}
+
+// upload stores a file as evidence, as the session's account, and returns
+// its SHA-256.
+func (s *wSite) upload(as wSession, name, content string) string {
+	s.t.Helper()
+	req, err := http.NewRequest("POST", s.hs.URL+"/api/v1/evidence?name="+name, strings.NewReader(content))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "image/jpeg")
+	req.AddCookie(&http.Cookie{Name: server.SessionCookie, Value: as.cookie})
+	req.Header.Set(server.CSRFHeader, as.csrf)
+	resp, err := s.hs.Client().Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		s.t.Fatalf("upload %s: %d %s", name, resp.StatusCode, b)
+	}
+	sum := sha256.Sum256([]byte(content))
+	return hex.EncodeToString(sum[:])
 }

@@ -20,11 +20,13 @@
 
   // ---- Canonical JSON (RFC 8785) ----------------------------------------
   //
-  // The values parley builds are objects, arrays, strings, small integers
-  // and booleans. For those, RFC 8785 is: object members sorted by their
+  // The values parley builds are objects, arrays, strings, numbers and
+  // booleans. For those, RFC 8785 is: object members sorted by their
   // names' UTF-16 code units (JavaScript's default sort order), no
   // whitespace, strings as JSON.stringify writes them (it escapes exactly
-  // what RFC 8785 escapes), integers in decimal.
+  // what RFC 8785 escapes), numbers as JavaScript writes them (RFC 8785
+  // takes ECMAScript's Number.prototype.toString: 48.398, 7, 1e-7), minus
+  // zero as 0.
   P.canonical = function canonical(v) {
     if (v === null) return "null";
     switch (typeof v) {
@@ -33,7 +35,7 @@
       case "boolean":
         return v ? "true" : "false";
       case "number":
-        if (!Number.isSafeInteger(v)) throw new Error("only whole numbers are canonicalised here, not " + v);
+        if (!Number.isFinite(v)) throw new Error("JSON has no number " + v);
         return String(v === 0 ? 0 : v);
       case "object":
         if (Array.isArray(v)) return "[" + v.map(canonical).join(",") + "]";
@@ -148,6 +150,26 @@
   };
 
   var wholeNumber = /^\d+$/;
+  var decimalNumber = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+  var sha256 = /^[0-9a-f]{64}$/;
+
+  // evidence reads one file a line: its SHA-256 (in lower or upper case),
+  // then optionally its name, as sha256sum writes them. It returns the
+  // items, or the error of the first line that is not one.
+  P.evidence = function (text, label) {
+    var v = lines(text), out = [];
+    for (var i = 0; i < v.length; i++) {
+      var m = /^(\S+)(?:\s+\*?(.*))?$/.exec(v[i]);
+      var hash = m[1].toLowerCase();
+      if (!sha256.test(hash)) {
+        return { error: label + ", line " + (i + 1) + ": " + JSON.stringify(m[1]) + " is not a SHA-256 hash (64 hexadecimal digits)" };
+      }
+      var item = { sha256: hash };
+      if (m[2] && m[2].trim() !== "") item.name = m[2].trim();
+      out.push(item);
+    }
+    return { items: out };
+  };
 
   // field reads one field into out[f.name], or records its error.
   function field(f, values, out, errors) {
@@ -155,6 +177,7 @@
     var v;
     switch (f.input) {
       case "entities":
+      case "choices":
         v = (Array.isArray(raw) ? raw : raw ? [raw] : []).filter(function (x) { return x !== ""; });
         if (v.length) out[f.name] = v;
         break;
@@ -171,6 +194,24 @@
         if (v === "") break;
         if (!wholeNumber.test(v)) { errors[f.id] = "give an entry number, such as 12"; return; }
         out[f.name] = parseInt(v, 10);
+        break;
+      case "number":
+        v = String(raw || "").trim();
+        if (v === "") break;
+        if (!wholeNumber.test(v)) { errors[f.id] = f.label + ": " + JSON.stringify(v) + " is not a whole number (0, 1, 2…)"; return; }
+        if (!Number.isSafeInteger(Number(v))) { errors[f.id] = f.label + ": " + v + " is too large"; return; }
+        out[f.name] = Number(v);
+        break;
+      case "decimal":
+        v = String(raw || "").trim();
+        if (v === "") break;
+        if (!decimalNumber.test(v)) { errors[f.id] = f.label + ": " + JSON.stringify(v) + " is not a decimal number (such as -12.5: digits, with a point, not a comma)"; return; }
+        out[f.name] = Number(v);
+        break;
+      case "evidence":
+        v = P.evidence(raw, f.label);
+        if (v.error) { errors[f.id] = v.error; return; }
+        if (v.items.length) out[f.name] = v.items;
         break;
       case "ints":
         v = lines(raw);
@@ -223,12 +264,15 @@
   };
 
   // fieldOf finds the form field a refusal is about: the server names it
-  // in "where" ("entry: body/party") or quotes it in the detail
-  // ('"stance" is required', '"titles/0/title" is required').
+  // in "where" ("entry: body/party", "entry: body/incidents/0/evidence/0/sha256")
+  // or quotes it in the detail ('"stance" is required', '"titles/0/title"
+  // is required', '"incidents/0/lat" is 91, out of range'). A group's
+  // part is GROUP-PART.
   P.fieldOf = function (problem, ids) {
     var has = function (id) { return ids.indexOf(id) >= 0; };
     var where = String(problem.where || "");
-    var m = /(?:^|[\s:])body\/([a-z_]+)/.exec(where);
+    var m = /(?:^|[\s:])body\/([a-z_]+)(?:\/\d+\/([a-z_]+))?/.exec(where);
+    if (m && m[2] && has(m[1] + "-" + m[2])) return m[1] + "-" + m[2];
     if (m && has(m[1])) return m[1];
     var re = /"([a-z_]+)(?:\/\d+(?:\/([a-z_]+))?)?"/g;
     var detail = String(problem.detail || "");
@@ -626,6 +670,7 @@
           first = first || id;
         });
         preview.textContent = "";
+        delete result.dataset.index;
         say(result, "The entry is not complete: see the fields marked.", false);
         var el = byId(first);
         if (el && el.focus) el.focus();
