@@ -59,6 +59,9 @@ func TestAddPositionSignedInBrowser(t *testing.T) {
 	if status := tb.open("/account"); status != http.StatusOK {
 		t.Fatalf("GET /account: %d (%s)", status, tb.where())
 	}
+	// The page's script says which key this browser holds once it has
+	// started; a click before that would go unheard.
+	tb.waitFor("the account page to say which key this browser holds", `document.querySelector("output#key-status").textContent !== ""`)
 	tb.run("make a key", chromedp.Click(chromedp.CSS("#make-key")))
 	tb.waitFor("the new key's id in #key-status", `document.querySelector("output#key-status[data-key-id]")`)
 	keyID := tb.attr("output#key-status", "data-key-id")
