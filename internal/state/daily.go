@@ -139,6 +139,15 @@ func (a *Asker) Daily(ctx context.Context, c Clock, agreement string, date time.
 	out.Parties = week.Days[7].Parties
 	out.Week.PreviousDay = out.Previous[6].Incidents
 
+	// The day's incidents, duplicates too, as counted: room to list them.
+	listed := 0
+	for _, c := range counts {
+		if c.day == day && c.category == vocab.AllCategories {
+			listed += c.n
+		}
+	}
+	out.List = make([]IncidentRow, 0, min(listed, maxDailyList))
+
 	areas := map[string]*AreaRow{}
 	cats := map[string]*CategoryRow{}
 	osce := map[string]int{}

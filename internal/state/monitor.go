@@ -330,18 +330,22 @@ type IncidentFilter struct {
 	Limit    int
 }
 
-// incidents calls fn for each incident f selects, in time order.
+// incidents calls fn for each incident f selects, in time order. The view
+// fn is given is decoded anew into the same variable each time: fn copies
+// what it keeps (a day's incidents are thousands of views).
 func (w *answer) incidents(f IncidentFilter, fn func(store.Fact, *vocab.IncidentView) error) error {
 	// The period bounds the incidents' latest facts; the clocks choose
 	// which facts are the latest. (Now, that is a range of the heads.)
 	q := store.FactQuery{Kind: vocab.FactIncident, Subject: f.Agreement, Latest: true, From: f.From, Until: f.To, Tags: f.Status,
 		AsOf: w.clock.AsOf, KnownAt: w.clock.KnownAt}
 	n := 0
+	v := new(vocab.IncidentView)
 	err := w.a.st.Facts(w.ctx, q, func(fa store.Fact) error {
 		if f.Limit > 0 && n == f.Limit {
 			return errStop
 		}
-		v := new(vocab.IncidentView)
+		// Unmarshal keeps what the data leaves out: start from nothing.
+		*v = vocab.IncidentView{}
 		if err := json.Unmarshal(fa.Data, v); err != nil {
 			return err
 		}
@@ -379,14 +383,26 @@ func (w *answer) incidentRow(ag AgreementRow, f store.Fact, v *vocab.IncidentVie
 	return r
 }
 
-// withBases fills in what each row rests on, reading the entries together.
+// withBases fills in what each row rests on: from the Asker's cache, else
+// reading the entries not in it together.
 func (w *answer) withBases(rows []IncidentRow) {
-	idx := make([]int64, len(rows))
+	var rest []int // the rows whose entries are not in the cache
 	for i, r := range rows {
-		idx[i] = r.Basis.Index
+		if b, ok := w.a.bases.get(r.Basis.Index); ok {
+			rows[i].Basis = b
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	if len(rest) == 0 {
+		return
+	}
+	idx := make([]int64, len(rest))
+	for j, i := range rest {
+		idx[j] = rows[i].Basis.Index
 	}
 	w.prefetch(idx)
-	for i := range rows {
+	for _, i := range rest {
 		rows[i].Basis = w.basis(rows[i].Basis.Index)
 	}
 }

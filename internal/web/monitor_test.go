@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"parley/internal/entry"
 	"parley/internal/geo"
 	"parley/internal/state"
 	"parley/internal/vocab"
@@ -146,5 +148,43 @@ var styleBlock = regexp.MustCompile(`(?s)<style>.*?</style>`)
 func TestMapKnowsEveryStatus(t *testing.T) {
 	if !slices.Equal(geo.Statuses, vocab.IncidentStatuses) {
 		t.Errorf("the map draws statuses %q; the workflow has %q", geo.Statuses, vocab.IncidentStatuses)
+	}
+}
+
+// TestIncidentRowsEscape writes rows whose every text is hostile: each
+// comes out as html/template would write it, in text and in a quoted
+// attribute, and the hostile text itself nowhere.
+func TestIncidentRowsEscape(t *testing.T) {
+	hostile := `<script>alert("x")</script> & 'q' +1 ` + "\x00"
+	row := state.IncidentRow{
+		Incident: state.Ref{Key: "incident/" + hostile, Name: hostile},
+		Against:  state.Ref{Key: "party/" + hostile, Name: hostile},
+		Basis:    state.Basis{Index: 7, Sources: []entry.Source{{Citation: hostile}}},
+	}
+	row.Place, row.Area, row.Status = hostile, hostile+"!", hostile
+	row.Categories = []string{hostile, "shelling"}
+	want := func(context string) string {
+		var b strings.Builder
+		tpl := template.Must(template.New("").Parse(context))
+		if err := tpl.Execute(&b, hostile); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	inText := want(`{{.}}`)
+	inAttr := strings.TrimSuffix(strings.TrimPrefix(want(`<a title="{{.}}">`), `<a title="`), `">`)
+	for _, standalone := range []bool{true, false} {
+		var page strings.Builder
+		for _, p := range incidentRows([]state.IncidentRow{row}, standalone) {
+			page.WriteString(string(p))
+		}
+		out := page.String()
+		if strings.Contains(out, "<script") || strings.Contains(out, hostile) {
+			t.Errorf("standalone %v: the hostile text is written as it is:\n%s", standalone, out)
+		}
+		mustContain(t, "rows", out, inText, inAttr)
+		if err := checkPage(`<!doctype html><html><head><title>t</title></head><body><main id="main"><table>` + out + `</table></main></body></html>`); err != nil {
+			t.Errorf("standalone %v: %v", standalone, err)
+		}
 	}
 }
