@@ -19,11 +19,14 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	projected := fs.Int64("projected", 0, "entries in the generated negotiation the projections are measured on (default 1000000)")
 	asks := fs.Int("asks", 0, "times each question is asked, now and as of a past time (default 200)")
 	incidents := fs.Int64("incidents", 0, "monitoring: incident reports imported from ACLED CSV (default 1000000)")
-	steps := fs.String("steps", "", "run only these steps, comma-separated: crypto, appends, bundles, proofs, projections, serve, monitoring")
+	steps := fs.String("steps", "", "run only these steps, comma-separated: crypto, appends, bundles, proofs, projections, serve, monitoring, cluster")
 	serveRecord := fs.String("serve-record", "", "serve: the record to load over HTTP (a copy: the bench adds an account, a key and entries); default: the projections step's, else a generated one")
 	serveTime := fs.Duration("serve-time", 0, "serve: how long each HTTP load runs (default 10s)")
 	mixedTime := fs.Duration("mixed-time", 0, "serve: how long the mixed read/write load runs (default 60s)")
 	serveClients := fs.Int("serve-clients", 0, "serve: concurrent HTTP clients (default 32)")
+	clusterDB := fs.String("cluster-db", e.getenv("PARLEY_TEST_POSTGRES"), "cluster: the PostgreSQL server to measure on, in schemas of its own (env PARLEY_TEST_POSTGRES; default "+bench.DefaultClusterDB+")")
+	clusterEntries := fs.Int64("cluster-entries", 0, "cluster: entries in the generated record asked on PostgreSQL (default: --projected, 1000000)")
+	clusterTrials := fs.Int("cluster-trials", 0, "cluster: times the server holding the turn is killed under load (default 5)")
 	scratch := fs.String("scratch", "", "directory for the run's databases and bundles (default: the system's temporary directory; the full run needs about 7 GB)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
@@ -64,6 +67,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		for _, s := range strings.Split(*steps, ",") {
 			cfg.Steps = append(cfg.Steps, strings.TrimSpace(s))
 		}
+	}
+	cfg.ClusterDB = *clusterDB
+	if *clusterEntries > 0 {
+		cfg.ClusterEntries = *clusterEntries
+	}
+	if *clusterTrials > 0 {
+		cfg.ClusterTrials = *clusterTrials
 	}
 	cfg.ServeRecord = *serveRecord
 	if *serveTime > 0 {

@@ -72,8 +72,19 @@ type Config struct {
 	ServeTime, MixedTime time.Duration
 	// ServeClients is the number of concurrent HTTP clients (default 32).
 	ServeClients int
+	// ClusterDB is the PostgreSQL server the cluster step runs on, in
+	// schemas of its own that it drops afterwards (default
+	// DefaultClusterDB). Without one the step is skipped, saying so; with
+	// CI set in the environment it fails.
+	ClusterDB string
+	// ClusterEntries is the size of the generated record on PostgreSQL
+	// that the cluster step asks its questions of (default Projected).
+	ClusterEntries int64
+	// ClusterTrials is how many times the cluster step kills the server
+	// holding the turn to append (default 5).
+	ClusterTrials int
 	// Steps, if set, names the steps to run: crypto, appends, bundles,
-	// proofs, projections, serve, monitoring. The appends step needs
+	// proofs, projections, serve, monitoring, cluster. The appends step needs
 	// crypto's verify rate for its ratio, and runs it if asked for alone.
 	Steps []string
 	// CryptoTime is how long each Ed25519 and SHA-256 rate is measured (default 2s).
@@ -203,6 +214,7 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 		{"projections", func() error { return measureProjections(ctx, cfg, dir, r) }},
 		{"serve", func() error { return measureServe(ctx, cfg, dir, r) }},
 		{"monitoring", func() error { return measureMonitoring(ctx, cfg, dir, r) }},
+		{"cluster", func() error { return measureCluster(ctx, cfg, dir, r) }},
 	}
 	for _, s := range steps {
 		if !cfg.wants(s.name) {
@@ -221,7 +233,7 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 }
 
 // stepNames are the steps a run may be limited to.
-var stepNames = []string{"crypto", "appends", "bundles", "proofs", "projections", "serve", "monitoring"}
+var stepNames = []string{"crypto", "appends", "bundles", "proofs", "projections", "serve", "monitoring", "cluster"}
 
 // wants says whether the run includes the step.
 func (c Config) wants(name string) bool {

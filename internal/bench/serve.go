@@ -258,7 +258,7 @@ func startServer(ctx context.Context, cfg Config, path string) (*runningServer, 
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.CommandContext(ctx, cfg.ServeExec, "serve", "--dir", path, "--addr", addr)
+	cmd := exec.CommandContext(ctx, cfg.ServeExec, "serve", "--dir", path, "--db=", "--addr", addr)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	if err := cmd.Start(); err != nil {

@@ -157,9 +157,12 @@ func Open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 		fctx, l.follow = context.WithCancel(context.Background())
 		changes = l.shared.Changes(fctx)
 	}
+	// Once the sequencer runs, l.size is its own: following a shared
+	// store, it may move at once.
+	empty := l.size == 0
 	l.closed.Add(1)
 	go l.sequence(changes)
-	if l.size == 0 && l.operator != nil {
+	if empty && l.operator != nil {
 		if err := l.genesis(ctx); err != nil {
 			l.Close()
 			return nil, err
