@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	crand "crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,12 +24,12 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/mod/sumdb/note"
 
 	"parley/internal/account"
 	"parley/internal/gen"
 	"parley/internal/record"
 	"parley/internal/server"
+	"parley/internal/store/postgres/pgurl"
 )
 
 // DefaultClusterDB is the PostgreSQL server the cluster step runs on unless
@@ -97,7 +95,7 @@ func measureCluster(ctx context.Context, cfg Config, dir string, r *report) erro
 	}
 	defer dropSchema(ctx, pg, schema)
 	progress(cfg, "cluster: PostgreSQL's commit rate over %d connections", cfg.ServeClients)
-	commitRate, err := measureCommits(ctx, withSearchPath(cfg.ClusterDB, schema), cfg.ServeClients, cfg.ServeTime)
+	commitRate, err := measureCommits(ctx, pgurl.WithSearchPath(cfg.ClusterDB, schema), cfg.ServeClients, cfg.ServeTime)
 	if err != nil {
 		return fmt.Errorf("commit rate: %w", err)
 	}
@@ -158,7 +156,7 @@ func measureSharedRecord(ctx context.Context, cfg Config, dir string, pg *pgx.Co
 		return err
 	}
 	defer dropSchema(ctx, pg, schema)
-	db := withSearchPath(cfg.ClusterDB, schema)
+	db := pgurl.WithSearchPath(cfg.ClusterDB, schema)
 	path := filepath.Join(dir, "cluster-postgres")
 	if err := initRecord(ctx, path, db); err != nil {
 		return err
@@ -272,7 +270,7 @@ func measureLargePG(ctx context.Context, cfg Config, dir string, pg *pgx.Conn, r
 	}
 	defer dropSchema(ctx, pg, schema)
 	path := filepath.Join(dir, "cluster-large")
-	rec, err := record.InitDB(ctx, path, withSearchPath(cfg.ClusterDB, schema), "parley.bench/cluster")
+	rec, err := record.InitDB(ctx, path, pgurl.WithSearchPath(cfg.ClusterDB, schema), "parley.bench/cluster")
 	if err != nil {
 		return err
 	}
@@ -335,18 +333,6 @@ func newSchema(ctx context.Context, pg *pgx.Conn) (string, error) {
 // dropSchema drops a schema and all it holds, even when ctx is done.
 func dropSchema(ctx context.Context, pg *pgx.Conn, name string) {
 	pg.Exec(context.WithoutCancel(ctx), `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`)
-}
-
-// withSearchPath returns the URL u with search_path set to schema.
-func withSearchPath(u, schema string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.Scheme == "" {
-		return u + " search_path=" + schema
-	}
-	q := p.Query()
-	q.Set("search_path", schema)
-	p.RawQuery = q.Encode()
-	return p.String()
 }
 
 // commitRow is the size of the row the commit rate is measured with: about
@@ -592,35 +578,11 @@ func startInProcessOn(ctx context.Context, dir, db string) (*runningServer, erro
 // registered to it, to the record in dir on db, and returns the appenders
 // that use them.
 func prepareLoad(ctx context.Context, cfg Config, dir, db string) (*appendLoad, error) {
-	rec, err := record.OpenDB(ctx, dir, db)
+	bs, err := prepareServeOn(ctx, dir, db)
 	if err != nil {
 		return nil, err
 	}
-	defer rec.Close()
-	suffix := make([]byte, 4)
-	crand.Read(suffix)
-	name := "bench-" + hex.EncodeToString(suffix)
-	pw := make([]byte, 24)
-	crand.Read(pw)
-	acc := account.New(rec.Store(), account.Options{})
-	if _, err := acc.Create(ctx, name, base64.RawURLEncoding.EncodeToString(pw), account.Admin, ""); err != nil {
-		return nil, err
-	}
-	token, _, err := acc.NewToken(ctx, name, "parley bench")
-	if err != nil {
-		return nil, err
-	}
-	skey, vkey, err := note.GenerateKey(crand.Reader, name)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := rec.RegisterKey(ctx, vkey, server.Holder(name)); err != nil {
-		return nil, err
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		return nil, err
-	}
+	token, signer := bs.token, bs.signer
 	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.ServeClients}}
 	l := &loader{token: token, signer: signer, clients: cfg.ServeClients, http: hc}
 	return &appendLoad{l: l, clients: cfg.ServeClients}, nil

@@ -10,9 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -202,7 +200,13 @@ type benchServer struct {
 // prepareServe adds an admin account with an API token, and registers a
 // signing key under it, to the record at path.
 func prepareServe(ctx context.Context, path string) (benchServer, error) {
-	rec, err := record.Open(ctx, path)
+	return prepareServeOn(ctx, path, "")
+}
+
+// prepareServeOn is prepareServe for the record whose keys are in dir and
+// whose store db names ("" for SQLite in dir).
+func prepareServeOn(ctx context.Context, dir, db string) (benchServer, error) {
+	rec, err := record.OpenDB(ctx, dir, db)
 	if err != nil {
 		return benchServer{}, err
 	}
@@ -248,60 +252,9 @@ type runningServer struct {
 	err    error
 }
 
+// startServer serves the SQLite record at path (see startServerOn).
 func startServer(ctx context.Context, cfg Config, path string) (*runningServer, error) {
-	if cfg.ServeExec == "" {
-		return startInProcess(ctx, path)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.CommandContext(ctx, cfg.ServeExec, "serve", "--dir", path, "--db=", "--addr", addr)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &runningServer{url: "http://" + addr, how: "pid " + strconv.Itoa(cmd.Process.Pid), cmd: cmd, done: make(chan error, 1)}
-	go func() { s.done <- cmd.Wait() }()
-	for start := time.Now(); time.Since(start) < time.Minute; time.Sleep(50 * time.Millisecond) {
-		select {
-		case err := <-s.done:
-			return nil, fmt.Errorf("parley serve exited: %v", err)
-		default:
-		}
-		if resp, err := http.Get(s.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-	}
-	s.stop()
-	return nil, errors.New("parley serve did not become ready in a minute")
-}
-
-func startInProcess(ctx context.Context, path string) (*runningServer, error) {
-	rec, err := record.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := server.New(rec, account.New(rec.Store(), account.Options{}), server.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		rec.Close()
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		rec.Close()
-		return nil, err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	s := &runningServer{url: "http://" + ln.Addr().String(), how: "in the bench process", cancel: cancel, rec: rec, done: make(chan error, 1)}
-	go func() { s.done <- srv.Serve(sctx, ln) }()
-	return s, nil
+	return startServerOn(ctx, cfg, path, "")
 }
 
 // stop shuts the server down gracefully and waits for it.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"parley/internal/store/postgres/pgurl"
 )
 
 // ServerURL is the PostgreSQL server the tests run against.
@@ -90,14 +92,4 @@ func SchemaName(t testing.TB) string {
 }
 
 // WithSearchPath returns the URL u with search_path set to schema.
-func WithSearchPath(u, schema string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.Scheme == "" {
-		// key=value settings
-		return u + " search_path=" + schema
-	}
-	q := p.Query()
-	q.Set("search_path", schema)
-	p.RawQuery = q.Encode()
-	return p.String()
-}
+func WithSearchPath(u, schema string) string { return pgurl.WithSearchPath(u, schema) }
