@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"parley/internal/entry"
+	"parley/internal/racedetect"
 	"parley/internal/server"
 )
 
@@ -36,7 +36,7 @@ func buildParley(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "parley")
 	args := []string{"build", "-o", bin}
-	if raceEnabled() {
+	if racedetect.Enabled {
 		args = append(args, "-race")
 	}
 	cmd := exec.CommandContext(t.Context(), "go", append(args, ".")...)
@@ -44,20 +44,6 @@ func buildParley(t *testing.T) string {
 		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return bin
-}
-
-// raceEnabled reports whether this test binary was built with -race.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 // A cluster is a record in one PostgreSQL schema and the `parley serve`

@@ -26,7 +26,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"parley/internal/account"
-	"parley/internal/gen"
 	"parley/internal/record"
 	"parley/internal/server"
 	"parley/internal/store/postgres/pgurl"
@@ -270,16 +269,11 @@ func measureLargePG(ctx context.Context, cfg Config, dir string, pg *pgx.Conn, r
 	}
 	defer dropSchema(ctx, pg, schema)
 	path := filepath.Join(dir, "cluster-large")
-	rec, err := record.InitDB(ctx, path, pgurl.WithSearchPath(cfg.ClusterDB, schema), "parley.bench/cluster")
+	rec, err := initGenRecord(ctx, path, pgurl.WithSearchPath(cfg.ClusterDB, schema), "parley.bench/cluster")
 	if err != nil {
 		return err
 	}
 	defer rec.Close()
-	for _, a := range gen.Authors {
-		if _, _, err := rec.NewKey(ctx, a, "bench"); err != nil {
-			return err
-		}
-	}
 	progress(cfg, "cluster: generating, signing and appending a negotiation of %s entries into PostgreSQL", count(cfg.ClusterEntries))
 	gcfg := cfg
 	gcfg.Projected = cfg.ClusterEntries

@@ -34,16 +34,11 @@ const (
 // the database.
 func measureProjections(ctx context.Context, cfg Config, dir string, r *report) error {
 	path := filepath.Join(dir, "projections")
-	rec, err := record.Init(ctx, path, "parley.bench/projections")
+	rec, err := initGenRecord(ctx, path, "", "parley.bench/projections")
 	if err != nil {
 		return err
 	}
 	defer rec.Close()
-	for _, a := range gen.Authors {
-		if _, _, err := rec.NewKey(ctx, a, "bench"); err != nil {
-			return err
-		}
-	}
 	progress(cfg, "generating, signing and appending a negotiation of %s entries", count(cfg.Projected))
 	start := time.Now()
 	stats, err := loadGenerated(ctx, cfg, rec)
@@ -305,3 +300,19 @@ func measureAsks(ctx context.Context, cfg Config, rec *record.Record, stats gen.
 }
 
 func pick[T any](rng *rand.Rand, list []T) T { return list[rng.IntN(len(list))] }
+
+// initGenRecord creates a record (in the store db names, "" for SQLite in
+// path) with the keys of gen's authors, for a generated negotiation.
+func initGenRecord(ctx context.Context, path, db, origin string) (*record.Record, error) {
+	rec, err := record.InitDB(ctx, path, db, origin)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range gen.Authors {
+		if _, _, err := rec.NewKey(ctx, a, "bench"); err != nil {
+			rec.Close()
+			return nil, err
+		}
+	}
+	return rec, nil
+}

@@ -10,6 +10,7 @@ import (
 	"parley/internal/problem"
 	"parley/internal/store"
 	"parley/internal/store/postgres"
+	"parley/internal/store/postgres/pgurl"
 	"parley/internal/store/sqlite"
 )
 
@@ -62,15 +63,7 @@ func Redact(db string) string {
 	if !IsPostgres(db) {
 		return db
 	}
-	scheme, rest, _ := strings.Cut(db, "://")
-	auth, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return db
-	}
-	if user, _, ok := strings.Cut(auth, ":"); ok {
-		return scheme + "://" + user + ":xxxxx@" + host
-	}
-	return db
+	return pgurl.Redacted(db)
 }
 
 // holdsRecord reports whether st holds a record (its origin is set).

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +26,7 @@ import (
 	sumdb "golang.org/x/mod/sumdb/tlog"
 
 	"parley/internal/entry"
+	"parley/internal/racedetect"
 	"parley/internal/store/sqlite"
 	"parley/internal/tlog"
 )
@@ -127,7 +127,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	// The race detector slows appends and verification about tenfold, and
 	// every trial verifies the whole record: kill sooner to stay brief.
 	minAcks, maxAcks := 100, 3000
-	if crashRace() {
+	if racedetect.Enabled {
 		minAcks, maxAcks = 20, 600
 	}
 	if *crashMinAcksFlag > 0 {
@@ -177,20 +177,6 @@ type crashEnv struct {
 	// A trial's child is killed after between minAcks and maxAcks
 	// acknowledgements, or after a delay.
 	minAcks, maxAcks int
-}
-
-// crashRace reports whether the test binary was built with -race.
-func crashRace() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 // crashSetUp writes the keys and creates the record, with the author's key

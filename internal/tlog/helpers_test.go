@@ -11,7 +11,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -560,21 +559,6 @@ func richRecord(t testing.TB, seed uint64, n int) (*testRecord, []testKey) {
 		}
 	}
 	return r, authors
-}
-
-// raceEnabled reports whether the test binary was built with -race, so that
-// the slowest tests can do fewer trials under the race detector's 5-10x cost.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 func mustVerifier(t testing.TB, vkey string) note.Verifier {

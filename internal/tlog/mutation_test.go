@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"parley/internal/problem"
+	"parley/internal/racedetect"
 	ptlog "parley/internal/tlog"
 )
 
@@ -170,7 +171,7 @@ func TestBundleMutations(t *testing.T) {
 	trials := *mutationTrials
 	switch {
 	case trials > 0:
-	case raceEnabled():
+	case racedetect.Enabled:
 		trials = 100
 	case testing.Short():
 		trials = 400
@@ -220,7 +221,7 @@ func TestBundleMutations(t *testing.T) {
 	// the header only.
 	short := 0
 	shortLines := []int{0, 1, 1 + c.entries}
-	if raceEnabled() || testing.Short() {
+	if racedetect.Enabled || testing.Short() {
 		shortLines = shortLines[:1]
 	}
 	for _, li := range shortLines {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -47,13 +46,7 @@ func Connect(t testing.TB) *pgx.Conn {
 }
 
 // Redacted is u without its password, to print.
-func Redacted(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.User == nil {
-		return u
-	}
-	return p.Redacted()
-}
+func Redacted(u string) string { return pgurl.Redacted(u) }
 
 // URL creates an empty schema for one test, dropped (with all it holds)
 // when the test ends, and returns the URL of the server with the schema as

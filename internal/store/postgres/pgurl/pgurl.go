@@ -16,3 +16,13 @@ func WithSearchPath(u, schema string) string {
 	p.RawQuery = q.Encode()
 	return p.String()
 }
+
+// Redacted returns the database URL u without its password, to print;
+// anything else (key=value settings, a SQLite path) as it is.
+func Redacted(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.User == nil {
+		return u
+	}
+	return p.Redacted()
+}
